@@ -1,0 +1,5 @@
+"""`python -m alertsync run`."""
+
+from alertsync.cli import main
+
+main()

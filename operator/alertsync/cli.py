@@ -1,0 +1,67 @@
+"""`alertsync run`: start the operator."""
+
+import argparse
+import logging
+import os
+from collections.abc import Sequence
+
+import kopf
+
+__all__ = ["main"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="alertsync", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="run the operator")
+    scope = run.add_mutually_exclusive_group()
+    scope.add_argument(
+        "-n",
+        "--namespace",
+        action="append",
+        default=[],
+        help="watch this namespace (repeatable; globs allowed); default: all namespaces",
+    )
+    scope.add_argument("-A", "--all-namespaces", action="store_true", help="watch all namespaces")
+    run.add_argument(
+        "--log-level",
+        default=os.environ.get("ALERTSYNC_LOG_LEVEL", "info"),
+        choices=["debug", "info", "warning", "error"],
+    )
+    run.add_argument(
+        "--log-format",
+        default=os.environ.get("ALERTSYNC_LOG_FORMAT", "plain"),
+        choices=["plain", "json"],
+    )
+    run.add_argument(
+        "--health",
+        default="http://0.0.0.0:8080/healthz",
+        help="liveness endpoint URL to serve (empty to disable)",
+    )
+    run.add_argument(
+        "--peering",
+        default=None,
+        help="kopf peering name, for several replicas with one active; default: standalone",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = _parser().parse_args(argv)
+    kopf.configure(
+        debug=args.log_level == "debug",
+        verbose=args.log_level in ("debug", "info"),
+        quiet=args.log_level in ("warning", "error"),
+        log_format=kopf.LogFormat.JSON if args.log_format == "json" else kopf.LogFormat.FULL,
+    )
+    logging.getLogger().setLevel(args.log_level.upper())
+    # Imported here: registering the handlers is a side effect of the import.
+    import alertsync.handlers  # noqa: F401
+
+    kopf.run(
+        standalone=args.peering is None,
+        peering_name=args.peering,
+        namespaces=args.namespace,
+        clusterwide=not args.namespace,
+        liveness_endpoint=args.health or None,
+    )

@@ -1,0 +1,78 @@
+"""AlertSync's errors: each class decides how a failure is retried and reported.
+
+    AlertSyncError
+    ├── InvalidSpecError         the user must change the resource; no platform call
+    ├── AdoptionRefusedError     an object of that name exists and is not ours
+    ├── CredentialsError         Secret missing or rejected; retry later
+    ├── RateLimitedError         the platform said how long to wait
+    ├── PlatformUnavailableError timeouts, connection errors, 5xx; back off
+    └── PlatformRejectedError    the platform refused the request (4xx); fix the spec
+
+Messages are safe to show: they never carry tokens, headers or request bodies.
+"""
+
+__all__ = [
+    "AdoptionRefusedError",
+    "AlertSyncError",
+    "CredentialsError",
+    "CredentialsMissingError",
+    "InvalidSpecError",
+    "PlatformRejectedError",
+    "PlatformUnavailableError",
+    "RateLimitedError",
+]
+
+
+class AlertSyncError(Exception):
+    """Base class. `reason` is the stable CamelCase condition reason."""
+
+    reason = "ReconcileFailed"
+    # Permanent errors wait for the user to change the resource instead of retrying.
+    permanent = False
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidSpecError(AlertSyncError):
+    reason = "InvalidSpec"
+    permanent = True
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.field = field
+
+
+class AdoptionRefusedError(AlertSyncError):
+    reason = "AdoptionRefused"
+    permanent = True
+
+
+class CredentialsError(AlertSyncError):
+    reason = "CredentialsRejected"
+
+
+class CredentialsMissingError(CredentialsError):
+    reason = "CredentialsMissing"
+
+
+class RateLimitedError(AlertSyncError):
+    reason = "RateLimited"
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class PlatformUnavailableError(AlertSyncError):
+    reason = "PlatformUnavailable"
+
+
+class PlatformRejectedError(AlertSyncError):
+    reason = "PlatformRejected"
+    permanent = True
+
+    def __init__(self, message: str, status_code: int) -> None:
+        super().__init__(message)
+        self.status_code = status_code

@@ -1,0 +1,157 @@
+"""kopf handlers: the only module that knows kopf. Each one is a thin call into Runtime."""
+
+import logging
+import random
+from collections.abc import Iterable, Mapping
+from typing import Any, cast
+
+import kopf
+
+from alertsync.config import OperatorConfig
+from alertsync.errors import CredentialsError, RateLimitedError
+from alertsync.kube import Kube
+from alertsync.models.common import GROUP, VERSION
+from alertsync.reconcile import Event, Outcome
+from alertsync.records import IntegrationRecord, PlatformKey, PlatformRecord
+from alertsync.redaction import RedactingFilter
+from alertsync.runtime import Runtime
+
+__all__: list[str] = []
+
+INTEGRATIONS = "alertintegrations"
+# Backoff for unreachable platforms: 5 s doubling up to 5 min, with jitter.
+MAX_BACKOFF = 300.0
+# Credentials come back when a person fixes the Secret; the platform's resync
+# re-reads it and re-reconciles dependents sooner than this.
+CREDENTIALS_RETRY = 120.0
+
+
+@kopf.on.startup()
+async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> None:
+    # Our bookkeeping goes to annotations under our own prefix; status is ours alone.
+    settings.persistence.finalizer = f"{GROUP}/finalizer"
+    settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=GROUP)
+    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
+        prefix=GROUP, key="last-handled-configuration"
+    )
+    # Only the Events we post ourselves; never one per handler log line.
+    settings.posting.level = logging.CRITICAL + 1
+    settings.watching.server_timeout = 300
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(RedactingFilter())
+    memo.runtime = Runtime(Kube.connect(), OperatorConfig.from_env(), post_event=_post_event)
+
+
+@kopf.on.cleanup()
+async def close(memo: kopf.Memo, **_: Any) -> None:
+    await memo.runtime.aclose()
+
+
+def _post_event(record: IntegrationRecord, event: Event) -> None:
+    body = kopf.Body(cast(kopf.RawBody, record.reference()))
+    kopf.event(body, type=event.type, reason=event.reason, message=event.message)
+
+
+# -- indexes: the grouping the resync needs, without API calls ------------------
+
+
+@kopf.index(GROUP, VERSION, INTEGRATIONS, id="integrations_by_platform")
+def integrations_by_platform(body: kopf.Body, **_: Any) -> dict[PlatformKey, IntegrationRecord]:
+    record = IntegrationRecord.from_body(body)
+    return {record.platform: record}
+
+
+@kopf.index(GROUP, VERSION, "alertplatforms", id="alertplatforms")
+def alertplatforms(body: kopf.Body, **_: Any) -> dict[PlatformKey, PlatformRecord]:
+    record = PlatformRecord.from_body(body)
+    return {record.key: record}
+
+
+@kopf.index(GROUP, VERSION, "clusteralertplatforms", id="clusteralertplatforms")
+def clusteralertplatforms(body: kopf.Body, **_: Any) -> dict[PlatformKey, PlatformRecord]:
+    record = PlatformRecord.from_body(body)
+    return {record.key: record}
+
+
+def _platforms(kwargs: Mapping[str, Any]) -> dict[PlatformKey, PlatformRecord]:
+    """Both platform indexes, as kopf passes them to every handler, merged."""
+    indexes: list[kopf.Index[PlatformKey, PlatformRecord]] = [
+        kwargs["alertplatforms"],
+        kwargs["clusteralertplatforms"],
+    ]
+    return {key: next(iter(store)) for index in indexes for key, store in index.items()}
+
+
+# -- AlertIntegration -------------------------------------------------------------
+
+
+@kopf.on.resume(GROUP, VERSION, INTEGRATIONS, id="reconcile")
+@kopf.on.create(GROUP, VERSION, INTEGRATIONS, id="reconcile")
+@kopf.on.update(GROUP, VERSION, INTEGRATIONS, id="reconcile")
+async def alertintegration_reconcile(
+    body: kopf.Body,
+    memo: kopf.Memo,
+    retry: int,
+    **kwargs: Any,
+) -> None:
+    """Spec changes, the reconcile-requested-at annotation, and operator restarts."""
+    runtime: Runtime = memo.runtime
+    record = IntegrationRecord.from_body(body)
+    _raise_for(await runtime.reconcile_integration(record, _platforms(kwargs)), retry)
+
+
+@kopf.on.delete(GROUP, VERSION, INTEGRATIONS, id="delete")
+async def alertintegration_delete(
+    body: kopf.Body,
+    memo: kopf.Memo,
+    retry: int,
+    **kwargs: Any,
+) -> None:
+    runtime: Runtime = memo.runtime
+    record = IntegrationRecord.from_body(body)
+    outcome = await runtime.reconcile_integration(record, _platforms(kwargs))
+    if not outcome.released:
+        _raise_for(outcome, retry)
+    runtime.forget(record.uid)
+
+
+def _raise_for(outcome: Outcome, retry: int) -> None:
+    error = outcome.error
+    if error is None:
+        return
+    if error.permanent:
+        raise kopf.PermanentError(error.message)
+    if isinstance(error, RateLimitedError):
+        delay = error.retry_after
+    elif isinstance(error, CredentialsError):
+        delay = CREDENTIALS_RETRY
+    else:
+        delay = min(MAX_BACKOFF, 5.0 * 2**retry) * random.uniform(0.8, 1.2)  # noqa: S311
+    raise kopf.TemporaryError(error.message, delay=delay)
+
+
+# -- AlertPlatform and ClusterAlertPlatform ------------------------------------------
+
+
+@kopf.daemon(GROUP, VERSION, "alertplatforms", id="resync", cancellation_timeout=5.0)
+@kopf.daemon(GROUP, VERSION, "clusteralertplatforms", id="resync", cancellation_timeout=5.0)
+async def platform_resync(
+    body: kopf.Body,
+    memo: kopf.Memo,
+    stopped: kopf.DaemonStopped,
+    **kwargs: Any,
+) -> None:
+    """One loop per platform account: check it, list once, reconcile its integrations."""
+    runtime: Runtime = memo.runtime
+    while not stopped:
+        record = PlatformRecord.from_body(body)  # the body is a live view: spec edits show
+        by_platform: kopf.Index[PlatformKey, IntegrationRecord] = kwargs["integrations_by_platform"]
+        dependents: Iterable[IntegrationRecord] = by_platform.get(record.key, [])
+        seconds = await runtime.resync_platform(record, list(dependents), _platforms(kwargs))
+        await runtime.sleep(record.key, seconds)
+
+
+@kopf.on.update(GROUP, VERSION, "alertplatforms", id="wake")
+@kopf.on.update(GROUP, VERSION, "clusteralertplatforms", id="wake")
+async def platform_changed(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+    memo.runtime.wake(PlatformRecord.from_body(body).key)

@@ -1,0 +1,74 @@
+"""AlertPlatform and ClusterAlertPlatform: one account on one alerting platform."""
+
+import re
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import ConfigDict, Field, field_validator
+
+from alertsync.models.common import CamelModel, ProductType
+from alertsync.models.condition import Condition
+
+__all__ = [
+    "AlertPlatformSpec",
+    "AlertPlatformStatus",
+    "RateLimitSpec",
+    "SecretKeyRef",
+    "parse_duration",
+]
+
+_DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in a Kubernetes-style duration such as `90s`, `5m` or `1h30m`."""
+    match = _DURATION.match(text)
+    if not text or match is None:
+        raise ValueError(f"{text!r} is not a duration such as 30s, 5m or 1h30m")
+    hours, minutes, seconds = (int(group or 0) for group in match.groups())
+    return float(hours * 3600 + minutes * 60 + seconds)
+
+
+class SecretKeyRef(CamelModel):
+    name: Annotated[str, Field(min_length=1, max_length=253)]
+    key: Annotated[str, Field(min_length=1, max_length=253)] = "token"
+
+
+class RateLimitSpec(CamelModel):
+    requests_per_minute: Annotated[int, Field(ge=1, le=100_000)]
+
+
+class AlertPlatformSpec(CamelModel):
+    product_type: ProductType
+    url: Annotated[str, Field(pattern=r"^https?://[^\s]+$", max_length=2048)]
+    credentials_secret_ref: SecretKeyRef
+    display_name: Annotated[str | None, Field(max_length=253)] = None
+    resync_interval: str = "5m"
+    rate_limit: RateLimitSpec | None = None
+
+    @field_validator("resync_interval")
+    @classmethod
+    def _interval_is_a_duration(cls, value: str) -> str:
+        if parse_duration(value) < 1:
+            raise ValueError("must be at least 1s")
+        return value
+
+    @property
+    def resync_seconds(self) -> float:
+        return parse_duration(self.resync_interval)
+
+
+class AlertPlatformStatus(CamelModel):
+    model_config = ConfigDict(extra="ignore", frozen=False)
+
+    platform_uuid: str | None = None
+    platform_name: str | None = None
+    product_type: ProductType | None = None
+    # Whether the Secret is there and the platform takes it.
+    credentials: Literal["Accepted", "Missing", "Rejected"] | None = None
+    api_reachable: bool | None = None
+    integrations: int | None = None
+    last_check_at: datetime | None = None
+    last_error: str | None = None
+    observed_generation: int | None = None
+    conditions: tuple[Condition, ...] = ()

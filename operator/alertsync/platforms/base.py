@@ -1,0 +1,133 @@
+"""The adapter contract every platform implements (after Crossplane's ExternalClient).
+
+`observe` never writes. `create` is only called after `observe` found nothing,
+and every created object carries a marker (`marker(uid)`) so that a later
+`observe` finds it again even when its id was never recorded. `update` makes the
+platform match the spec. `delete` treats "already gone" as success.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, ClassVar, Protocol
+
+from pydantic import SecretStr
+
+from alertsync.models import CurrentState, PlatformKind, ProductType, TargetState
+
+__all__ = [
+    "DesiredIntegration",
+    "Match",
+    "Observation",
+    "PlatformAccount",
+    "PlatformAdapter",
+    "marker",
+]
+
+
+def marker(uid: str) -> str:
+    """The text AlertSync writes on every object it creates, to find it again."""
+    return f"managed-by=alertsync uid={uid}"
+
+
+@dataclass(frozen=True)
+class PlatformAccount:
+    """A resolved AlertPlatform or ClusterAlertPlatform: where, and as whom, to call."""
+
+    kind: PlatformKind
+    namespace: str | None
+    name: str
+    uid: str
+    display_name: str
+    product_type: ProductType
+    url: str
+    token: SecretStr = field(repr=False)
+    resync_seconds: float = 300.0
+    requests_per_minute: int | None = None
+
+    @property
+    def key(self) -> tuple[str, str | None, str]:
+        return (self.kind.value, self.namespace, self.name)
+
+
+@dataclass(frozen=True)
+class DesiredIntegration:
+    """What one AlertIntegration asks for, in platform-neutral terms."""
+
+    namespace: str
+    name: str
+    uid: str
+    display_name: str
+    target_state: TargetState
+    webhook_url: str | None
+    # The platform's own spec block (e.g. GrafanaOnCallSpec), checked to match.
+    block: Any
+    external_id: str | None = None
+
+    @property
+    def marker(self) -> str:
+        return marker(self.uid)
+
+
+class Match(StrEnum):
+    """How an observed object was found, which decides whether it is ours."""
+
+    ID = "id"  # the id recorded in status
+    MARKER = "marker"  # carries our marker with this resource's uid
+    NAME = "name"  # only the name matches: ours only if a create was pending
+    NONE = "none"
+
+
+@dataclass(frozen=True)
+class Observation:
+    match: Match
+    current_state: CurrentState
+    external_id: str | None = None
+    webhook_url: str | None = None
+    # Names of drift-checked fields that differ (safe to log and show).
+    drifted_fields: tuple[str, ...] = ()
+    # Set when a create-only field differs: repair means delete and create.
+    recreate_reason: str | None = None
+    # Ids of every object that matched by name when there was more than one.
+    conflicting_ids: tuple[str, ...] = ()
+
+    @property
+    def exists(self) -> bool:
+        return self.match is not Match.NONE
+
+    @property
+    def up_to_date(self) -> bool:
+        return not self.drifted_fields and self.recreate_reason is None
+
+    @classmethod
+    def absent(cls) -> "Observation":
+        return cls(match=Match.NONE, current_state=CurrentState.ABSENT)
+
+
+class PlatformAdapter(Protocol):
+    product: ClassVar[ProductType]
+
+    def validate(self, desired: DesiredIntegration) -> None:
+        """Platform rules the CRD schema cannot express; raises InvalidSpecError."""
+
+    async def check(self) -> None:
+        """One cheap authenticated call: proves the API answers and accepts us."""
+
+    async def list_all(self) -> Sequence[Any]:
+        """Every object of the managed kind, all pages: the batched resync's one read."""
+
+    async def observe(
+        self, desired: DesiredIntegration, listing: Sequence[Any] | None = None
+    ) -> Observation:
+        """Find the object (stored id, then marker, then name) and compare it.
+
+        With `listing`, no request is made; without, a targeted read is.
+        """
+
+    async def create(self, desired: DesiredIntegration) -> Observation: ...
+
+    async def update(self, desired: DesiredIntegration, observed: Observation) -> Observation: ...
+
+    async def delete(self, external_id: str) -> None: ...
+
+    async def aclose(self) -> None: ...

@@ -1,0 +1,200 @@
+"""Grafana OnCall adapter: an AlertIntegration is one OnCall integration.
+
+The integration's `link` is the inbound URL monitoring tools post to; it is
+server-owned, so it is reported as status.webhookUrl and never compared.
+OnCall has no enable switch: `targetState: disabled` keeps the integration
+(and its link) in debug maintenance, which silences escalations.
+"""
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, ClassVar
+
+from pydantic.alias_generators import to_camel
+
+from alertsync.errors import InvalidSpecError
+from alertsync.models import CurrentState, GrafanaOnCallSpec, ProductType, TargetState
+from alertsync.platforms.base import DesiredIntegration, Match, Observation
+from alertsync.platforms.grafana_oncall.client import GrafanaOnCallClient
+from alertsync.platforms.grafana_oncall.wire import OnCallIntegration
+
+__all__ = ["GrafanaOnCallAdapter"]
+
+MAINTENANCE_MODE = "debug"
+# Long, so that re-arming after it lapses is rare; OnCall accepts any duration.
+MAINTENANCE_SECONDS = 90 * 24 * 3600
+
+
+class GrafanaOnCallAdapter:
+    product: ClassVar[ProductType] = ProductType.GRAFANA_ONCALL
+
+    def __init__(self, client: GrafanaOnCallClient) -> None:
+        self.client = client
+
+    def validate(self, desired: DesiredIntegration) -> None:
+        if desired.block is not None and not isinstance(desired.block, GrafanaOnCallSpec):
+            raise InvalidSpecError("spec.grafanaOnCall", "must be an object")
+        if len(desired.display_name) > 150:
+            raise InvalidSpecError("spec.displayName", "Grafana OnCall allows 150 characters")
+
+    async def check(self) -> None:
+        await self.client.check()
+
+    async def list_all(self) -> Sequence[OnCallIntegration]:
+        return await self.client.list_integrations()
+
+    async def observe(
+        self, desired: DesiredIntegration, listing: Sequence[Any] | None = None
+    ) -> Observation:
+        if listing is None:
+            if desired.external_id:
+                found = await self.client.get_integration(desired.external_id)
+                if found is not None:
+                    return self._compare(desired, found, Match.ID)
+            candidates: Sequence[OnCallIntegration] = await self.client.list_integrations(
+                name=desired.display_name
+            )
+        else:
+            for item in listing:
+                if item.id == desired.external_id:
+                    return self._compare(desired, item, Match.ID)
+            candidates = listing
+        return self._find(desired, candidates)
+
+    async def create(self, desired: DesiredIntegration) -> Observation:
+        spec = _spec(desired)
+        created = await self.client.create_integration({"type": spec.type, **_payload(desired)})
+        if desired.target_state is TargetState.DISABLED:
+            await self.client.start_maintenance(created.id, MAINTENANCE_MODE, MAINTENANCE_SECONDS)
+        return await self._reread(desired, created.id, Match.ID)
+
+    async def update(self, desired: DesiredIntegration, observed: Observation) -> Observation:
+        assert observed.external_id is not None
+        if observed.recreate_reason:
+            await self.client.delete_integration(observed.external_id)
+            return await self.create(desired)
+        id_ = observed.external_id
+        if set(observed.drifted_fields) - {"state"}:
+            await self.client.update_integration(id_, _payload(desired))
+        enabled = observed.current_state is CurrentState.ENABLED
+        if desired.target_state is TargetState.DISABLED and enabled:
+            await self.client.start_maintenance(id_, MAINTENANCE_MODE, MAINTENANCE_SECONDS)
+        elif desired.target_state is TargetState.ENABLED and not enabled:
+            await self.client.stop_maintenance(id_)
+        return await self._reread(desired, id_, Match.ID)
+
+    async def delete(self, external_id: str) -> None:
+        await self.client.delete_integration(external_id)
+
+    async def aclose(self) -> None:
+        await self.client.http.client.aclose()
+
+    async def _reread(self, desired: DesiredIntegration, id_: str, match: Match) -> Observation:
+        found = await self.client.get_integration(id_)
+        return Observation.absent() if found is None else self._compare(desired, found, match)
+
+    def _find(
+        self, desired: DesiredIntegration, candidates: Sequence[OnCallIntegration]
+    ) -> Observation:
+        for item in candidates:
+            if item.description_short == desired.marker:
+                return self._compare(desired, item, Match.MARKER)
+        team = _spec(desired).team_id
+        named = [
+            item
+            for item in candidates
+            if item.name == desired.display_name and (team is None or item.team_id == team)
+        ]
+        if len(named) > 1:
+            return Observation(
+                match=Match.NAME,
+                current_state=CurrentState.UNKNOWN,
+                conflicting_ids=tuple(item.id for item in named),
+            )
+        if named:
+            return self._compare(desired, named[0], Match.NAME)
+        return Observation.absent()
+
+    def _compare(
+        self, desired: DesiredIntegration, found: OnCallIntegration, match: Match
+    ) -> Observation:
+        spec = _spec(desired)
+        drifted: list[str] = []
+        if found.name != desired.display_name:
+            drifted.append("displayName")
+        if found.description_short != desired.marker:
+            drifted.append("marker")
+        if spec.team_id is not None and found.team_id != spec.team_id:
+            drifted.append("grafanaOnCall.teamId")
+        chain = found.default_route.escalation_chain_id if found.default_route else None
+        if spec.escalation_chain_id is not None and chain != spec.escalation_chain_id:
+            drifted.append("grafanaOnCall.escalationChainId")
+        remote_templates = found.templates or {}
+        for path, value in _template_paths(spec):
+            if _lookup(remote_templates, path) != value:
+                camel = ".".join(to_camel(part) for part in path)
+                drifted.append(f"grafanaOnCall.templates.{camel}")
+        state = CurrentState.ENABLED if found.maintenance_mode is None else CurrentState.DISABLED
+        if state.value != desired.target_state.value:
+            drifted.append("state")
+        recreate = None
+        if found.type != spec.type:
+            drifted.append("grafanaOnCall.type")
+            recreate = (
+                f"type is {found.type} on the platform and {spec.type} in the spec; "
+                "Grafana OnCall cannot change it in place"
+            )
+        return Observation(
+            match=match,
+            current_state=state,
+            external_id=found.id,
+            webhook_url=found.link,
+            drifted_fields=tuple(drifted),
+            recreate_reason=recreate,
+        )
+
+
+def _spec(desired: DesiredIntegration) -> GrafanaOnCallSpec:
+    block = desired.block
+    return block if isinstance(block, GrafanaOnCallSpec) else GrafanaOnCallSpec()
+
+
+def _payload(desired: DesiredIntegration) -> dict[str, Any]:
+    """What AlertSync owns on the integration; PUT leaves everything else alone."""
+    spec = _spec(desired)
+    body: dict[str, Any] = {"name": desired.display_name, "description_short": desired.marker}
+    if spec.team_id is not None:
+        body["team_id"] = spec.team_id
+    if spec.escalation_chain_id is not None:
+        body["default_route"] = {"escalation_chain_id": spec.escalation_chain_id}
+    if spec.templates is not None:
+        body["templates"] = spec.templates.model_dump(exclude_none=True)
+    return body
+
+
+_TemplatePath = tuple[tuple[str, ...], str]
+
+
+def _template_paths(spec: GrafanaOnCallSpec) -> Iterator[_TemplatePath]:
+    """(wire path, value) of every template the spec sets."""
+    if spec.templates is None:
+        return
+
+    def walk(
+        prefix: tuple[str, ...], data: Mapping[str, Any]
+    ) -> Iterator[tuple[tuple[str, ...], str]]:
+        for key, value in data.items():
+            if isinstance(value, Mapping):
+                yield from walk((*prefix, key), value)
+            else:
+                yield (*prefix, key), value
+
+    yield from walk((), spec.templates.model_dump(exclude_none=True))
+
+
+def _lookup(data: Mapping[str, Any], path: tuple[str, ...]) -> Any:
+    current: Any = data
+    for part in path:
+        if not isinstance(current, Mapping):
+            return None
+        current = current.get(part)
+    return current

@@ -1,0 +1,375 @@
+"""Observe -> decide -> act for one AlertIntegration. Plain async Python, no kopf.
+
+`reconcile()` takes the resource as stored and returns the status it should
+have, the Events worth telling a person about, and the error (if any) that
+decides how the caller retries. The only write it makes to Kubernetes itself
+is the pending-create record, which must land before the platform create.
+"""
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import ValidationError
+
+from alertsync.errors import AdoptionRefusedError, AlertSyncError, InvalidSpecError
+from alertsync.models import (
+    AdoptionPolicy,
+    AlertIntegrationSpec,
+    AlertIntegrationStatus,
+    CurrentState,
+    DeletionPolicy,
+    LastDrift,
+    ManagementPolicy,
+    PlatformRef,
+    ProductType,
+)
+from alertsync.platforms.base import (
+    DesiredIntegration,
+    Match,
+    Observation,
+    PlatformAccount,
+    PlatformAdapter,
+)
+from alertsync.status import drop_condition, set_condition
+
+__all__ = [
+    "Dependencies",
+    "Event",
+    "IntegrationResource",
+    "Outcome",
+    "parse_spec",
+    "reconcile",
+]
+
+# A drift in which the object itself disappeared from the platform.
+ABSENT = "absent"
+
+
+@dataclass(frozen=True)
+class IntegrationResource:
+    namespace: str
+    name: str
+    uid: str
+    generation: int
+    spec: Mapping[str, Any]
+    status: AlertIntegrationStatus
+    deleting: bool = False
+
+
+@dataclass(frozen=True)
+class Event:
+    type: Literal["Normal", "Warning"]
+    reason: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: AlertIntegrationStatus
+    events: tuple[Event, ...] = ()
+    error: AlertSyncError | None = None
+    # Deletion is complete: the finalizer may go.
+    released: bool = False
+
+
+@dataclass(frozen=True)
+class Dependencies:
+    resolve_platform: Callable[[PlatformRef, str], Awaitable[PlatformAccount]]
+    adapter_for: Callable[[PlatformAccount], PlatformAdapter]
+    # Writes the status at once; used for the pending-create record.
+    write_status: Callable[[AlertIntegrationStatus], Awaitable[None]]
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC).replace(microsecond=0))
+
+
+def parse_spec(raw: Mapping[str, Any]) -> AlertIntegrationSpec:
+    """The spec as a model, or an InvalidSpecError naming the first bad field."""
+    try:
+        return AlertIntegrationSpec.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False, include_input=False)[0]
+        path = ".".join(str(part) for part in ("spec", *first["loc"]))
+        raise InvalidSpecError(path, first["msg"]) from None
+
+
+async def reconcile(
+    resource: IntegrationResource,
+    deps: Dependencies,
+    listing: Sequence[Any] | None = None,
+) -> Outcome:
+    """One pass. `listing` is the platform's full listing from a batched resync."""
+    now = deps.clock()
+    pass_ = _Pass(resource, deps, now)
+    try:
+        return await pass_.run(listing)
+    except AlertSyncError as exc:
+        return pass_.failed(exc)
+
+
+class _Pass:
+    """The state of one reconcile pass; methods are the decision table's rows."""
+
+    def __init__(self, resource: IntegrationResource, deps: Dependencies, now: datetime) -> None:
+        self.resource = resource
+        self.deps = deps
+        self.now = now
+        self.old = resource.status
+        self.status = resource.status.model_copy(update={"uuid": resource.uid})
+        self.events: list[Event] = []
+        self.observation: Observation | None = None
+        self.spec: AlertIntegrationSpec | None = None
+
+    async def run(self, listing: Sequence[Any] | None) -> Outcome:
+        spec = self.spec = parse_spec(self.resource.spec)
+        self.status.target_state = spec.target_state
+        account = await self.deps.resolve_platform(spec.platform_ref, self.resource.namespace)
+        self.status.platform_uuid = account.uid
+        self.status.platform_name = account.display_name
+        self.status.product_type = account.product_type
+        desired = self._desired(spec, account)
+        adapter = self.deps.adapter_for(account)
+        adapter.validate(desired)
+
+        if self.resource.deleting:
+            return await self._delete(spec, adapter, desired)
+
+        obs = await adapter.observe(desired, listing)
+        if listing is not None and not obs.up_to_date:
+            # A listing may predate our own last write: confirm before acting.
+            obs = await adapter.observe(desired)
+        self.observation = obs
+
+        if obs.conflicting_ids:
+            ids = ", ".join(obs.conflicting_ids)
+            raise AdoptionRefusedError(
+                f"{len(obs.conflicting_ids)} objects named {desired.display_name!r} exist on "
+                f"the platform ({ids}); AlertSync will not guess which one is its own: "
+                "delete or rename the others"
+            )
+        if not obs.exists:
+            return await self._absent(spec, adapter, desired)
+        if obs.match is Match.NAME and self.old.create_pending_since is None:
+            return await self._foreign(spec, adapter, desired, obs)
+        if self.old.origin is None:
+            # Found by marker or by name with a pending create: our own create,
+            # whose id never reached the status (a crash or a lost response).
+            self._record_object(obs, origin="created")
+        return await self._existing(spec, adapter, desired, obs, adopted_now=False)
+
+    # -- decision table rows -------------------------------------------------
+
+    async def _absent(
+        self, spec: AlertIntegrationSpec, adapter: PlatformAdapter, desired: DesiredIntegration
+    ) -> Outcome:
+        vanished = self.old.webhook_id is not None
+        new_drift = self._count_drift((ABSENT,), active=True) if vanished else False
+        if spec.management_policy is ManagementPolicy.OBSERVE_ONLY:
+            message = "the object is absent on the platform"
+            if vanished:
+                message += f" (it had id {self.old.webhook_id})"
+            if new_drift:
+                self.events.append(Event("Warning", "DriftDetected", message))
+            self.status.current_state = CurrentState.ABSENT
+            return self._finish("False", "NotFound", message + "; ObserveOnly does not create it")
+
+        self.status.create_pending_since = self.now
+        await self.deps.write_status(self.status)
+        obs = await adapter.create(desired)
+        self._record_object(obs, origin="created")
+        self.status.create_date = self.now
+        self.status.last_op_date = self.now
+        if vanished:
+            self._resolve_drift()
+            self.events.append(
+                Event(
+                    "Normal",
+                    "DriftRepaired",
+                    f"the object had been deleted on the platform; created it again as "
+                    f"{obs.external_id}",
+                )
+            )
+        else:
+            self.events.append(Event("Normal", "Created", f"created {obs.external_id}"))
+        return self._in_sync(obs)
+
+    async def _foreign(
+        self,
+        spec: AlertIntegrationSpec,
+        adapter: PlatformAdapter,
+        desired: DesiredIntegration,
+        obs: Observation,
+    ) -> Outcome:
+        if spec.adoption_policy is not AdoptionPolicy.ADOPT_EXISTING:
+            raise AdoptionRefusedError(
+                f"an object named {desired.display_name!r} already exists on the platform "
+                f"(id {obs.external_id}) and was not created by AlertSync for this resource; "
+                "set spec.adoptionPolicy: AdoptExisting to take it over, or choose another "
+                "spec.displayName"
+            )
+        self._record_object(obs, origin="adopted")
+        self.status.create_date = self.now
+        self.events.append(Event("Normal", "Adopted", f"adopted existing {obs.external_id}"))
+        return await self._existing(spec, adapter, desired, obs, adopted_now=True)
+
+    async def _existing(
+        self,
+        spec: AlertIntegrationSpec,
+        adapter: PlatformAdapter,
+        desired: DesiredIntegration,
+        obs: Observation,
+        *,
+        adopted_now: bool,
+    ) -> Outcome:
+        self._record_object(obs, origin=self.status.origin or "created")
+        if obs.up_to_date:
+            self._resolve_drift()
+            return self._in_sync(obs)
+
+        fields = _fields(obs)
+        observe_only = spec.management_policy is ManagementPolicy.OBSERVE_ONLY
+        # Differences right after a spec change or an adoption are the work
+        # asked for, not drift; in ObserveOnly every difference is reported.
+        spec_changed = self.old.observed_generation != self.resource.generation
+        is_drift = observe_only or not (spec_changed or adopted_now)
+        new_drift = self._count_drift(fields, active=True) if is_drift else False
+
+        if observe_only:
+            message = f"the platform differs from the spec in {', '.join(fields)}"
+            if new_drift:
+                self.events.append(Event("Warning", "DriftDetected", message))
+            return self._finish("False", "DriftDetected", message + "; ObserveOnly does not repair")
+
+        repaired = await adapter.update(desired, obs)
+        self._record_object(repaired, origin=self.status.origin or "created")
+        self.status.last_op_date = self.now
+        how = f" (recreated: {obs.recreate_reason})" if obs.recreate_reason else ""
+        if is_drift:
+            self._resolve_drift()
+            if new_drift:
+                self.events.append(
+                    Event("Normal", "DriftRepaired", f"repaired {', '.join(fields)}{how}")
+                )
+        elif not adopted_now:
+            self.events.append(Event("Normal", "Updated", f"updated {', '.join(fields)}{how}"))
+        return self._in_sync(repaired)
+
+    async def _delete(
+        self, spec: AlertIntegrationSpec, adapter: PlatformAdapter, desired: DesiredIntegration
+    ) -> Outcome:
+        ours = self.old.origin == "created" or self.old.create_pending_since is not None
+        policy = spec.deletion_policy or (DeletionPolicy.DELETE if ours else DeletionPolicy.ORPHAN)
+        if spec.management_policy is ManagementPolicy.OBSERVE_ONLY:
+            policy = DeletionPolicy.ORPHAN
+        if policy is DeletionPolicy.ORPHAN:
+            if self.old.webhook_id:
+                self.events.append(
+                    Event("Normal", "Orphaned", f"left {self.old.webhook_id} on the platform")
+                )
+            return Outcome(self.status, tuple(self.events), released=True)
+        obs = await adapter.observe(desired)
+        claimed = obs.match in (Match.ID, Match.MARKER) or (
+            obs.match is Match.NAME and (self.old.create_pending_since or self.old.origin)
+        )
+        if obs.exists and obs.external_id and claimed:
+            await adapter.delete(obs.external_id)
+            self.events.append(Event("Normal", "Deleted", f"deleted {obs.external_id}"))
+        return Outcome(self.status, tuple(self.events), released=True)
+
+    # -- status helpers ------------------------------------------------------
+
+    def _desired(self, spec: AlertIntegrationSpec, account: PlatformAccount) -> DesiredIntegration:
+        product = account.product_type
+        others = [name for name in spec.platform_blocks() if name != product.block]
+        if others:
+            raise InvalidSpecError(
+                f"spec.{others[0]}",
+                f"the platform {spec.platform_ref.name!r} is {product.value}: "
+                f"use spec.{product.block} instead",
+            )
+        if product is not ProductType.GRAFANA_ONCALL:
+            raise InvalidSpecError(
+                "spec.platformRef",
+                f"productType {product.value} is not supported by this AlertSync version",
+            )
+        return DesiredIntegration(
+            namespace=self.resource.namespace,
+            name=self.resource.name,
+            uid=self.resource.uid,
+            display_name=spec.display_name or f"{self.resource.namespace}/{self.resource.name}",
+            target_state=spec.target_state,
+            webhook_url=spec.webhook.url if spec.webhook else None,
+            block=spec.block_for(product),
+            external_id=self.old.webhook_id,
+        )
+
+    def _record_object(self, obs: Observation, origin: Literal["created", "adopted"]) -> None:
+        self.status.webhook_id = obs.external_id
+        self.status.webhook_url = obs.webhook_url
+        self.status.current_state = obs.current_state
+        self.status.create_pending_since = None
+        if self.status.origin is None:
+            self.status.origin = origin
+            self.status.create_date = self.status.create_date or self.now
+
+    def _count_drift(self, fields: tuple[str, ...], *, active: bool) -> bool:
+        """Count a drift once: the same drift still present is not counted again."""
+        last = self.old.last_drift
+        if last is not None and last.active and last.fields == fields:
+            return False
+        self.status.drift_count = self.old.drift_count + 1
+        self.status.last_drift = LastDrift(at=self.now, fields=fields, active=active)
+        return True
+
+    def _resolve_drift(self) -> None:
+        if self.status.last_drift is not None and self.status.last_drift.active:
+            self.status.last_drift = self.status.last_drift.model_copy(update={"active": False})
+
+    def _in_sync(self, obs: Observation) -> Outcome:
+        self.observation = obs
+        self.status.current_state = obs.current_state
+        return self._finish("True", "Reconciled", _ready_message(obs))
+
+    def _finish(self, ready: Literal["True", "False"], reason: str, message: str) -> Outcome:
+        status, now, gen = self.status, self.now, self.resource.generation
+        status.last_error = None
+        status.last_reconcile_at = now
+        status.observed_generation = gen
+        conditions = set_condition(status.conditions, "Ready", ready, reason, message, now, gen)
+        conditions = set_condition(conditions, "Synced", "True", "Reconciled", "", now, gen)
+        status.conditions = drop_condition(conditions, "Stalled")
+        return Outcome(status, tuple(self.events))
+
+    def failed(self, error: AlertSyncError) -> Outcome:
+        status, now, gen = self.status, self.now, self.resource.generation
+        status.last_error = error.message
+        if self.observation is None:
+            status.current_state = CurrentState.UNKNOWN
+        if error.permanent:
+            # Nothing will change until the spec does: this generation is handled.
+            status.observed_generation = gen
+        conditions = set_condition(
+            status.conditions, "Ready", "False", error.reason, error.message, now, gen
+        )
+        conditions = set_condition(
+            conditions, "Synced", "False", error.reason, error.message, now, gen
+        )
+        if error.permanent:
+            conditions = set_condition(
+                conditions, "Stalled", "True", error.reason, error.message, now, gen
+            )
+        else:
+            conditions = drop_condition(conditions, "Stalled")
+        status.conditions = conditions
+        events = list(self.events)
+        if self.old.last_error != error.message:
+            events.append(Event("Warning", error.reason, error.message))
+        return Outcome(status, tuple(events), error=error)
+
+
+def _fields(obs: Observation) -> tuple[str, ...]:
+    return tuple(sorted(set(obs.drifted_fields)))
+
+
+def _ready_message(obs: Observation) -> str:
+    return f"{obs.external_id} is {obs.current_state.value} on the platform"

@@ -1,0 +1,297 @@
+"""The operator's state between kopf and the reconciler.
+
+It resolves platforms and credentials (cached per platform generation, the
+Secret re-read on every resync), serialises passes per resource, writes
+status only when it changed, and runs each platform's batched resync.
+"""
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+from pydantic import SecretStr, ValidationError
+
+from alertsync.config import OperatorConfig
+from alertsync.errors import (
+    AlertSyncError,
+    CredentialsError,
+    CredentialsMissingError,
+    InvalidSpecError,
+)
+from alertsync.kube import Kube
+from alertsync.models import (
+    AlertIntegrationStatus,
+    AlertPlatformSpec,
+    AlertPlatformStatus,
+    PlatformKind,
+    PlatformRef,
+)
+from alertsync.platforms import SUPPORTED, build_adapter
+from alertsync.platforms.base import PlatformAccount, PlatformAdapter
+from alertsync.reconcile import Dependencies, Event, IntegrationResource, Outcome, reconcile
+from alertsync.records import IntegrationRecord, PlatformKey, PlatformRecord, platform_key
+from alertsync.redaction import redact
+from alertsync.status import ConditionStatus, set_condition, status_patch
+
+__all__ = ["Runtime"]
+
+logger = logging.getLogger(__name__)
+
+PostEvent = Callable[[IntegrationRecord, Event], None]
+# While a platform is not usable, check it this often, not every resyncInterval.
+RETRY_UNREADY_SECONDS = 30.0
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+@dataclass
+class _Connection:
+    source: tuple[str, int, str]  # platform uid, generation, credential fingerprint
+    account: PlatformAccount
+    adapter: PlatformAdapter
+
+
+class Runtime:
+    def __init__(
+        self,
+        kube: Kube,
+        config: OperatorConfig,
+        post_event: PostEvent,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.kube = kube
+        self.config = config
+        self.post_event = post_event
+        self.transport = transport
+        self.connections: dict[PlatformKey, _Connection] = {}
+        self.locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        # The status as this operator last wrote it: fresher than a kopf index
+        # or event body, which may lag behind our own writes.
+        self.written: dict[str, dict[str, Any]] = {}
+        self.wakeups: defaultdict[PlatformKey, asyncio.Event] = defaultdict(asyncio.Event)
+
+    # -- platforms and credentials ---------------------------------------------
+
+    async def account(self, record: PlatformRecord, *, refresh: bool = False) -> PlatformAccount:
+        """The usable account behind a platform resource; re-reads the Secret on refresh."""
+        cached = self.connections.get(record.key)
+        if cached and not refresh and cached.source[:2] == (record.uid, record.generation):
+            return cached.account
+        what = f"{record.kind.value} {record.name!r}"
+        try:
+            spec = AlertPlatformSpec.model_validate(record.spec)
+        except ValidationError as exc:
+            first = exc.errors(include_url=False, include_input=False)[0]
+            field = ".".join(str(part) for part in ("spec", *first["loc"]))
+            raise InvalidSpecError(field, f"{first['msg']} (in {what})") from None
+        if spec.product_type not in SUPPORTED:
+            raise InvalidSpecError(
+                "spec.productType",
+                f"{spec.product_type.value} is not supported by this AlertSync version",
+            )
+        namespace = record.namespace or self.config.operator_namespace
+        ref = spec.credentials_secret_ref
+        data = await self.kube.read_secret(namespace, ref.name)
+        if data is None:
+            raise CredentialsMissingError(
+                f"Secret {namespace}/{ref.name} named in spec.credentialsSecretRef of "
+                f"{what} does not exist"
+            )
+        if not data.get(ref.key):
+            raise CredentialsMissingError(
+                f"Secret {namespace}/{ref.name} has no key {ref.key!r} "
+                f"(spec.credentialsSecretRef.key of {what})"
+            )
+        account = PlatformAccount(
+            kind=record.kind,
+            namespace=record.namespace,
+            name=record.name,
+            uid=record.uid,
+            display_name=spec.display_name or record.name,
+            product_type=spec.product_type,
+            url=spec.url,
+            token=SecretStr(data[ref.key]),
+            resync_seconds=spec.resync_seconds,
+            requests_per_minute=spec.rate_limit.requests_per_minute if spec.rate_limit else None,
+        )
+        source = (record.uid, record.generation, str(hash(data[ref.key])))
+        if cached is None or cached.account != account:
+            if cached is not None:
+                await cached.adapter.aclose()
+            self.connections[record.key] = _Connection(
+                source, account, build_adapter(account, self.transport)
+            )
+        else:
+            cached.source = source
+        return account
+
+    def adapter_for(self, account: PlatformAccount) -> PlatformAdapter:
+        return self.connections[account.key].adapter
+
+    async def resolve(
+        self, ref: PlatformRef, namespace: str, platforms: Mapping[PlatformKey, PlatformRecord]
+    ) -> PlatformAccount:
+        record = platforms.get(platform_key(ref.kind.value, namespace, ref.name))
+        if record is None:
+            where = f" in namespace {namespace}" if ref.kind is PlatformKind.NAMESPACED else ""
+            raise InvalidSpecError(
+                "spec.platformRef.name", f"{ref.kind.value} {ref.name!r} not found{where}"
+            )
+        return await self.account(record)
+
+    # -- one integration -------------------------------------------------------
+
+    async def reconcile_integration(
+        self,
+        record: IntegrationRecord,
+        platforms: Mapping[PlatformKey, PlatformRecord],
+        listing: Sequence[Any] | None = None,
+    ) -> Outcome:
+        async with self.locks[record.uid]:
+            stored = self.written.get(record.uid, record.status)
+            try:
+                status = AlertIntegrationStatus.model_validate(stored)
+            except ValidationError:
+                logger.warning("%s/%s: unreadable status, starting afresh", *_where(record))
+                status = AlertIntegrationStatus(drift_count=_int(stored.get("driftCount")))
+            resource = IntegrationResource(
+                namespace=record.namespace,
+                name=record.name,
+                uid=record.uid,
+                generation=record.generation,
+                spec=record.spec,
+                status=status,
+                deleting=record.deleting,
+            )
+
+            async def write(new: AlertIntegrationStatus) -> None:
+                await self._write(record, new)
+
+            deps = Dependencies(
+                resolve_platform=lambda ref, ns: self.resolve(ref, ns, platforms),
+                adapter_for=self.adapter_for,
+                write_status=write,
+            )
+            outcome = await reconcile(resource, deps, listing)
+            if outcome.released:
+                self.written.pop(record.uid, None)
+            else:
+                await self._write(record, outcome.status)
+            for event in outcome.events:
+                self.post_event(record, Event(event.type, event.reason, redact(event.message)))
+            if outcome.error is not None:
+                logger.info("%s/%s: %s", *_where(record), redact(outcome.error.message))
+            return outcome
+
+    async def _write(self, record: IntegrationRecord, new: AlertIntegrationStatus) -> None:
+        stored = self.written.get(record.uid, record.status)
+        if new.last_error:
+            new = new.model_copy(update={"last_error": redact(new.last_error)})
+        patch = status_patch(stored, new, _now())
+        if patch is None:
+            return
+        await self.kube.patch_status("alertintegrations", record.namespace, record.name, patch)
+        merged = {**stored, **patch}
+        self.written[record.uid] = {k: v for k, v in merged.items() if v is not None}
+
+    def forget(self, uid: str) -> None:
+        self.written.pop(uid, None)
+        self.locks.pop(uid, None)
+
+    # -- one platform's resync ---------------------------------------------------
+
+    async def resync_platform(
+        self,
+        record: PlatformRecord,
+        integrations: Sequence[IntegrationRecord],
+        platforms: Mapping[PlatformKey, PlatformRecord],
+    ) -> float:
+        """Check the platform, list its objects once, reconcile every integration.
+
+        Returns the seconds to wait before the next resync (with jitter, so
+        that platforms started together do not resync together).
+        """
+        now = _now()
+        status = AlertPlatformStatus.model_validate(record.status)
+        status.platform_uuid = record.uid
+        status.platform_name = record.spec.get("displayName") or record.name
+        status.product_type = record.spec.get("productType")
+        status.integrations = len(integrations)
+        listing: Sequence[Any] | None = None
+        interval = RETRY_UNREADY_SECONDS
+        ready: ConditionStatus
+        try:
+            account = await self.account(record, refresh=True)
+            interval = account.resync_seconds
+            listing = await self.adapter_for(account).list_all()
+        except AlertSyncError as exc:
+            _record_failure(status, exc)
+            ready, reason, message = "False", exc.reason, status.last_error or ""
+            interval = min(interval, RETRY_UNREADY_SECONDS)
+        else:
+            status.credentials, status.api_reachable, status.last_error = "Accepted", True, None
+            ready, reason = "True", "Connected"
+            message = f"credentials accepted; {len(listing)} objects on the platform"
+            status.last_check_at = now
+        status.observed_generation = record.generation
+        status.conditions = set_condition(
+            status.conditions, "Ready", ready, reason, message, now, record.generation
+        )
+        patch = status_patch(record.status, status, now, stamp="lastCheckAt")
+        if patch is not None:
+            await self.kube.patch_status(record.plural, record.namespace, record.name, patch)
+
+        if listing is not None:
+            gate = asyncio.Semaphore(self.config.resync_concurrency)
+
+            async def one(integration: IntegrationRecord) -> None:
+                async with gate:
+                    await self.reconcile_integration(integration, platforms, listing)
+
+            await asyncio.gather(*(one(i) for i in integrations if not i.deleting))
+        return interval * random.uniform(0.9, 1.1)  # noqa: S311 - jitter, not crypto
+
+    def wake(self, key: PlatformKey) -> None:
+        self.wakeups[key].set()
+
+    async def sleep(self, key: PlatformKey, seconds: float) -> None:
+        """Wait for the next resync, or less when the platform's spec changes."""
+        event = self.wakeups[key]
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(event.wait(), timeout=seconds)
+        event.clear()
+
+    async def aclose(self) -> None:
+        for connection in self.connections.values():
+            await connection.adapter.aclose()
+        self.connections.clear()
+
+
+def _record_failure(status: AlertPlatformStatus, error: AlertSyncError) -> None:
+    if isinstance(error, CredentialsMissingError):
+        status.credentials, status.api_reachable = "Missing", None
+    elif isinstance(error, CredentialsError):
+        # The platform answered, and said no.
+        status.credentials, status.api_reachable = "Rejected", True
+    elif isinstance(error, InvalidSpecError):
+        status.api_reachable = None
+    else:
+        status.api_reachable = False
+    status.last_error = redact(error.message)
+
+
+def _where(record: IntegrationRecord) -> tuple[str, str]:
+    return record.namespace, record.name
+
+
+def _int(value: object) -> int:
+    return value if isinstance(value, int) else 0
