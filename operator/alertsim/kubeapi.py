@@ -1,7 +1,8 @@
 """A strict Kubernetes API emulator: kopf, the ``kubernetes`` client and kubectl run against it.
 
 `StrictEmulator` extends kmock's `KubernetesEmulator` with the API-server semantics that
-a real operator relies on and kmock 0.8 lacks (see docs in ``harness.md``): uids and
+a real operator relies on and kmock 0.8 lacks (the gap table of the harness research
+note): uids and
 timestamps, a global ``resourceVersion`` with 409 Conflicts, ``generation``, the status
 subresource, merge/JSON/apply patches and PUT, finalizers and ``deletionTimestamp``, label
 and field selectors, resumable watches with 410 Gone, CRD-driven defaulting, pruning and
@@ -18,8 +19,9 @@ one for the demo.
 
 Not emulated: RBAC, admission webhooks, CEL rules, ownerReference garbage collection,
 server-side-apply field ownership (apply is a merge patch), namespace existence checks,
-``deletecollection``, pagination (``limit`` is ignored) and CRD version conversion (each
-served version is a separate store).
+``deletecollection``, pagination (``limit`` is ignored), protobuf request bodies (sent only
+by kubectl's ``create secret|configmap|namespace`` generators: use ``kubectl apply -f``)
+and CRD version conversion (each served version is a separate store).
 """
 
 from __future__ import annotations
@@ -177,37 +179,19 @@ _AGE_COLUMN = {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTim
 
 def core_resources() -> list[ResourceSpec]:
     """The built-in resources the operator and kubectl touch, plus CRDs themselves."""
+    phase = {"name": "Status", "type": "string", "jsonPath": ".status.phase"}
+    secret_type = {"name": "Type", "type": "string", "jsonPath": ".type"}
+    # fmt: off
     return [
-        ResourceSpec(
-            "",
-            "v1",
-            "namespaces",
-            "Namespace",
-            namespaced=False,
-            short_names=["ns"],
-            status_subresource=True,
-            printer_columns=[{"name": "Status", "type": "string", "jsonPath": ".status.phase"}, _AGE_COLUMN],
-        ),
-        ResourceSpec(
-            "",
-            "v1",
-            "secrets",
-            "Secret",
-            printer_columns=[{"name": "Type", "type": "string", "jsonPath": ".type"}, _AGE_COLUMN],
-        ),
+        ResourceSpec("", "v1", "namespaces", "Namespace", namespaced=False, short_names=["ns"],
+                     status_subresource=True, printer_columns=[phase, _AGE_COLUMN]),
+        ResourceSpec("", "v1", "secrets", "Secret", printer_columns=[secret_type, _AGE_COLUMN]),
         ResourceSpec("", "v1", "configmaps", "ConfigMap", short_names=["cm"]),
         ResourceSpec("", "v1", "events", "Event", short_names=["ev"]),
-        ResourceSpec(
-            CRD_GROUP,
-            "v1",
-            "customresourcedefinitions",
-            "CustomResourceDefinition",
-            namespaced=False,
-            short_names=["crd", "crds"],
-            categories=["api-extensions"],
-            status_subresource=True,
-        ),
+        ResourceSpec(CRD_GROUP, "v1", "customresourcedefinitions", "CustomResourceDefinition",
+                     namespaced=False, short_names=["crd", "crds"], status_subresource=True),
     ]
+    # fmt: on
 
 
 def crd_resources(crd: Mapping[str, Any]) -> list[ResourceSpec]:
@@ -307,9 +291,12 @@ def _field_path(parts: Iterable[str | int]) -> str:
     return path
 
 
-def _causes(validator: jsonschema.Draft4Validator, obj: Obj) -> list[Obj]:
-    """Schema errors as ``details.causes``, worded like the API server's field errors."""
-    causes: list[Obj] = []
+_Cause = tuple[str, str, str]  # (reason, field, message), as in Status details.causes
+
+
+def _causes(validator: jsonschema.Draft4Validator, obj: Obj) -> list[_Cause]:
+    """Schema errors worded like the API server's field errors."""
+    causes: list[_Cause] = []
     for error in validator.iter_errors({k: v for k, v in obj.items() if k != "metadata"}):
         field = _field_path(error.absolute_path)
         value = json.dumps(error.instance)
@@ -331,9 +318,8 @@ def _causes(validator: jsonschema.Draft4Validator, obj: Obj) -> list[Obj]:
             cause = ("FieldValueTypeInvalid", field, message)
         else:
             cause = ("FieldValueInvalid", field, f"Invalid value: {value}: {error.message}")
-        as_dict = {"reason": cause[0], "field": cause[1] or "<root>", "message": cause[2]}
-        if as_dict not in causes:
-            causes.append(as_dict)
+        if cause not in causes:
+            causes.append(cause)
     return causes
 
 
@@ -341,17 +327,22 @@ def _as_list(value: Any) -> list[str]:
     return [str(v) for v in value] if isinstance(value, list) else [str(value)]
 
 
-def _invalid(spec: ResourceSpec, name: str, causes: list[Obj]) -> ApiError:
+def _invalid(spec: ResourceSpec, name: str, causes: list[_Cause]) -> ApiError:
+    """A 422 that kubectl prints as ``The Widget "x" is invalid: spec.a: ...``."""
     kind = f"{spec.kind}.{spec.group}" if spec.group else spec.kind
-    errors = [f"{c['field']}: {c['message']}" for c in causes]
+    errors = [f"{field or '<root>'}: {message}" for _, field, message in causes]
     joined = errors[0] if len(errors) == 1 else f"[{', '.join(errors)}]"
-    details = {"name": name, "group": spec.group, "kind": spec.kind, "causes": causes}
+    as_dicts = [{"reason": r, "field": f or "<root>", "message": m} for r, f, m in causes]
+    details = {"name": name, "group": spec.group, "kind": spec.kind, "causes": as_dicts}
     return ApiError(422, "Invalid", f'{kind} "{name}" is invalid: {joined}', details)
 
 
+def _details(spec: ResourceSpec, name: str) -> Obj:
+    return {"name": name, "group": spec.group, "kind": spec.plural}
+
+
 def _not_found(spec: ResourceSpec, name: str) -> ApiError:
-    details = {"name": name, "group": spec.group, "kind": spec.plural}
-    return ApiError(404, "NotFound", f'{spec.qualified} "{name}" not found', details)
+    return ApiError(404, "NotFound", f'{spec.qualified} "{name}" not found', _details(spec, name))
 
 
 def _merge_patch(target: Any, patch: Any) -> Any:
@@ -564,10 +555,12 @@ class _Watch:
 class StrictEmulator(kmock.KubernetesEmulator):
     """A kmock Kubernetes emulator with the semantics of a real API server (see the module).
 
-    Objects live in kmock's store (``emu.objects[res.ref, ns, name].history`` has every
+    Objects live in kmock's store (``emu.objects[spec.ref, ns, name].history`` has every
     version). The ``*_object`` methods are the server's own operations: HTTP requests go
     through them too. They are synchronous and must run in the event loop that serves
-    the emulator (from other threads, use `EmulatorThread`), or before it starts.
+    the emulator (from other threads, use `EmulatorThread`), or before it starts. They
+    take ``namespace=None`` as ``default`` (except `list_objects`: all namespaces), raise
+    `ApiError`, and return the stored dicts: treat those as read-only.
     """
 
     fast_path: bool = True
@@ -659,11 +652,8 @@ class StrictEmulator(kmock.KubernetesEmulator):
             parse_label_selector(label_selector),
             parse_field_selector(field_selector),
         )
-        found = [
-            obj.raw
-            for (ref, _, _), obj in self.objects.items()
-            if ref == spec.ref and not obj.deleted
-        ]
+        objs = (obj for (ref, *_), obj in self.objects.items() if ref == spec.ref)
+        found = [obj.raw for obj in objs if not obj.deleted]
         found = [obj for obj in found if selector.matches(obj)]
         return sorted(
             found, key=lambda o: (o["metadata"].get("namespace", ""), o["metadata"]["name"])
@@ -683,27 +673,21 @@ class StrictEmulator(kmock.KubernetesEmulator):
         meta = obj.setdefault("metadata", {})
         if not isinstance(meta, dict):
             raise ApiError(400, "BadRequest", "metadata must be an object")
-        if (
-            obj.get("kind", spec.kind) != spec.kind
-            or obj.get("apiVersion", spec.api_version) != spec.api_version
-        ):
-            message = f"{obj.get('apiVersion')}/{obj.get('kind')} cannot be created as {spec.api_version}/{spec.kind}"
+        sent = (obj.get("apiVersion", spec.api_version), obj.get("kind", spec.kind))
+        if sent != (spec.api_version, spec.kind):
+            message = f"{'/'.join(sent)} cannot be created at {spec.qualified}"
             raise ApiError(400, "BadRequest", message)
         if namespace and meta.get("namespace", namespace) != namespace:
-            message = "the namespace of the provided object does not match the namespace sent on the request"
+            message = "the namespace of the object does not match the namespace of the request"
             raise ApiError(400, "BadRequest", message)
         ns = self._ns(spec, namespace or meta.get("namespace"))
         name = meta.get("name") or self._generate_name(spec, ns, meta.get("generateName"))
         if not name:
-            cause = {"reason": "FieldValueRequired", "field": "metadata.name"}
-            raise _invalid(
-                spec, "", [{**cause, "message": "Required value: name or generateName is required"}]
-            )
+            message = "Required value: name or generateName is required"
+            raise _invalid(spec, "", [("FieldValueRequired", "metadata.name", message)])
         if self._live(spec, ns, name) is not None:
-            details = {"name": name, "group": spec.group, "kind": spec.plural}
-            raise ApiError(
-                409, "AlreadyExists", f'{spec.qualified} "{name}" already exists', details
-            )
+            message = f'{spec.qualified} "{name}" already exists'
+            raise ApiError(409, "AlreadyExists", message, _details(spec, name))
         for key in _SYSTEM_METADATA:
             meta.pop(key, None)
         meta.update(name=name, uid=str(uuid.uuid4()), creationTimestamp=_now(), generation=1)
@@ -731,7 +715,7 @@ class StrictEmulator(kmock.KubernetesEmulator):
         """PATCH or PUT: ``patch_type`` is ``merge``, ``json``, ``apply`` or ``replace``."""
         spec = self.spec(resource)
         ns = self._ns(spec, namespace)
-        if subresource not in (None, "status") or subresource and not spec.status_subresource:
+        if subresource not in (None, "status") or (subresource and not spec.status_subresource):
             raise ApiError(404, "NotFound", "the server could not find the requested resource")
         old = self._live(spec, ns, name)
         if old is None and patch_type == "apply" and not subresource:
@@ -740,7 +724,8 @@ class StrictEmulator(kmock.KubernetesEmulator):
         if old is None:
             raise _not_found(spec, name)
 
-        sent_rv, new = None, {}
+        sent_rv: Any = None
+        new: Obj
         if patch_type == "json":
             try:
                 new = jsonpatch.apply_patch(copy.deepcopy(old), body)
@@ -749,11 +734,8 @@ class StrictEmulator(kmock.KubernetesEmulator):
                 raise ApiError(422, "Invalid", f"the patch could not be applied: {e}") from e
         elif isinstance(body, dict):
             sent_rv = (body.get("metadata") or {}).get("resourceVersion")
-            new = (
-                copy.deepcopy(body)
-                if patch_type == "replace"
-                else _merge_patch(copy.deepcopy(old), body)
-            )
+            replace = patch_type == "replace"
+            new = copy.deepcopy(body) if replace else _merge_patch(copy.deepcopy(old), body)
         else:
             raise ApiError(400, "BadRequest", "the request body must be an object")
         if sent_rv and str(sent_rv) != old["metadata"]["resourceVersion"]:
@@ -761,9 +743,7 @@ class StrictEmulator(kmock.KubernetesEmulator):
                 f'Operation cannot be fulfilled on {spec.qualified} "{name}": the object has been '
                 "modified; please apply your changes to the latest version and try again"
             )
-            raise ApiError(
-                409, "Conflict", message, {"name": name, "group": spec.group, "kind": spec.plural}
-            )
+            raise ApiError(409, "Conflict", message, _details(spec, name))
         if not isinstance(new, dict) or not isinstance(new.setdefault("metadata", {}), dict):
             raise ApiError(422, "Invalid", "the object and its metadata must be objects")
 
@@ -780,28 +760,16 @@ class StrictEmulator(kmock.KubernetesEmulator):
             if key in old_meta:
                 meta[key] = old_meta[key]
         new.update(apiVersion=spec.api_version, kind=spec.kind)
-        if "deletionTimestamp" in meta and set(meta.get("finalizers", [])) - set(
-            old_meta.get("finalizers", [])
-        ):
+        added = set(meta.get("finalizers", [])) - set(old_meta.get("finalizers", []))
+        if added and "deletionTimestamp" in meta:
             message = "Forbidden: no new finalizers can be added if the object is being deleted"
-            raise _invalid(
-                spec,
-                name,
-                [
-                    {
-                        "reason": "FieldValueForbidden",
-                        "field": "metadata.finalizers",
-                        "message": message,
-                    }
-                ],
-            )
+            raise _invalid(spec, name, [("FieldValueForbidden", "metadata.finalizers", message)])
         self._admit(spec, new, strict=strict)
         if new == old:
             return old  # a no-op write: no new resourceVersion, no watch event
+        # Like for CRDs: any change but to metadata (and to status, if a subresource) counts.
         ignored = ("metadata", "status") if spec.status_subresource else ("metadata",)
-        if {k: v for k, v in new.items() if k not in ignored} != {
-            k: v for k, v in old.items() if k not in ignored
-        }:
+        if any(new.get(key) != old.get(key) for key in {*new, *old} - set(ignored)):
             meta["generation"] = old_meta.get("generation", 0) + 1
         if dry_run:
             return new
@@ -814,7 +782,6 @@ class StrictEmulator(kmock.KubernetesEmulator):
         name: str,
         *,
         namespace: str | None = None,
-        preconditions: Mapping[str, Any] | None = None,
         dry_run: bool = False,
     ) -> Obj:
         """Delete now, or only mark with ``deletionTimestamp`` while finalizers remain."""
@@ -822,10 +789,6 @@ class StrictEmulator(kmock.KubernetesEmulator):
         old = self._live(spec, self._ns(spec, namespace), name)
         if old is None:
             raise _not_found(spec, name)
-        for key, value in (preconditions or {}).items():
-            if value is not None and old["metadata"].get(key) != value:
-                message = f"Precondition failed: {key} in precondition: {value}, {key} in object meta: {old['metadata'].get(key)}"
-                raise ApiError(409, "Conflict", message)
         new = copy.deepcopy(old)
         if not old["metadata"].get("finalizers"):
             return new if dry_run else self._commit(spec, "DELETED", new)
@@ -887,13 +850,11 @@ class StrictEmulator(kmock.KubernetesEmulator):
             return
         unknown = _prune(spec.schema, obj)
         if strict and unknown:
-            message = (
-                f'{spec.kind} in version "{spec.version}" cannot be handled as a {spec.kind}: '
+            fields = ", ".join(f'unknown field "{field}"' for field in unknown)
+            message = f'{spec.kind} in version "{spec.version}" cannot be handled as a '
+            raise ApiError(
+                400, "BadRequest", f"{message}{spec.kind}: strict decoding error: {fields}"
             )
-            message += "strict decoding error: " + ", ".join(
-                f'unknown field "{f}"' for f in unknown
-            )
-            raise ApiError(400, "BadRequest", message)
         _default(spec.schema, obj)
         causes = _causes(spec.validator, obj)
         if causes:
@@ -942,7 +903,8 @@ class StrictEmulator(kmock.KubernetesEmulator):
         if spec is None or (request.namespace is not None and not spec.namespaced):
             raise ApiError(404, "NotFound", "the server could not find the requested resource")
         ns, name, sub = request.namespace, request.name, request.subresource
-        if spec.namespaced and ns is None and (name or request.method != "GET"):
+        no_ns = spec.namespaced and ns is None and (name or request.method != "GET")
+        if no_ns or sub not in (None, "status") or (sub and not spec.status_subresource):
             raise ApiError(404, "NotFound", "the server could not find the requested resource")
         method, dry_run = request.method.value, "dryRun" in params
         strict = params.get("fieldValidation") == "Strict"
@@ -961,16 +923,9 @@ class StrictEmulator(kmock.KubernetesEmulator):
             )
             if table:
                 return _respond(_table(spec, items, self._rv, include))
-            meta = {"resourceVersion": str(self._rv)}
-            return _respond(
-                {
-                    "apiVersion": spec.api_version,
-                    "kind": f"{spec.kind}List",
-                    "metadata": meta,
-                    "items": items,
-                }
-            )
-        if method == "GET" and name is not None and sub in (None, "status"):
+            listing = {"apiVersion": spec.api_version, "kind": f"{spec.kind}List", "items": items}
+            return _respond({**listing, "metadata": {"resourceVersion": str(self._rv)}})
+        if method == "GET" and name is not None:
             obj = self.read_object(spec, name, namespace=ns)
             if obj is None:
                 raise _not_found(spec, name)
@@ -982,31 +937,17 @@ class StrictEmulator(kmock.KubernetesEmulator):
             obj = self.create_object(spec, body, namespace=ns, dry_run=dry_run, strict=strict)
             return _respond(obj, status=201)
         if method in ("PATCH", "PUT") and name is not None:
+            # Strategic-merge patches (kubectl on built-in kinds) are approximated as merges.
             content_type = _header(request, "content-type")
-            patch_type = (
-                "replace"
-                if method == "PUT"
-                else "json"
-                if "json-patch" in content_type
-                else "apply"
-                if "apply-patch" in content_type
-                else "merge"  # merge-patch, and strategic-merge-patch approximated as one
-            )
+            patch_type = next((t for k, t in _PATCH_TYPES if k in content_type), "merge")
+            patch_type = "replace" if method == "PUT" else patch_type
             obj = self.update_object(
                 spec, name, body, namespace=ns, patch_type=patch_type,
                 subresource=sub, dry_run=dry_run, strict=strict,
             )  # fmt: skip
             return _respond(obj)
         if method == "DELETE" and name is not None and sub is None:
-            options = body if isinstance(body, dict) else {}
-            obj = self.delete_object(
-                spec,
-                name,
-                namespace=ns,
-                preconditions=options.get("preconditions"),
-                dry_run=dry_run,
-            )
-            return _respond(obj)
+            return _respond(self.delete_object(spec, name, namespace=ns, dry_run=dry_run))
         raise ApiError(405, "MethodNotAllowed", f"{method} is not supported on {request.url.path}")
 
     async def _watch(
@@ -1029,10 +970,8 @@ class StrictEmulator(kmock.KubernetesEmulator):
         watch: _Watch | None = _Watch(selector)
         initial: list[tuple[str, Obj]]
         if since is not None and since < self._floor.get(spec, 0):
-            gone = _status(
-                410, "Expired", f"too old resource version: {since} ({self._floor[spec]})"
-            )
-            initial, watch = [("ERROR", gone)], None
+            message = f"too old resource version: {since} ({self._floor[spec]})"
+            initial, watch = [("ERROR", _status(410, "Expired", message))], None
         elif since is not None:
             log = self._log.get(spec, ())
             initial = [(e.type, e.obj) for e in log if e.rv > since and selector.matches(e.obj)]
@@ -1095,21 +1034,12 @@ class StrictEmulator(kmock.KubernetesEmulator):
             }
         if res is not None and res.version in groups.get(res.group or "", ()):
             return self._resource_list(res.group or "", res.version or "")
+        gvs = {f"apis/{g}/{v}" if g else f"api/{v}" for g, vs in groups.items() for v in vs}
         if path == "/":
-            prefixes = [
-                f"/apis/{g}/{v}" if g else f"/api/{v}" for g, vs in groups.items() for v in vs
-            ]
-            return {"paths": sorted({"/api", "/apis", "/version", "/openapi/v3", *prefixes})}
+            return {"paths": sorted({"/api", "/apis", "/version", *(f"/{gv}" for gv in gvs)})}
         if path == "/openapi/v3":
-            return {
-                "paths": {
-                    gv: {"serverRelativeURL": f"/openapi/v3/{gv}"} for gv in self._openapi_gvs()
-                }
-            }
-        if (
-            path.startswith("/openapi/v3/")
-            and path.removeprefix("/openapi/v3/") in self._openapi_gvs()
-        ):
+            return {"paths": {gv: {"serverRelativeURL": f"/openapi/v3/{gv}"} for gv in gvs}}
+        if path.removeprefix("/openapi/v3/") in gvs:
             return self._openapi(path.removeprefix("/openapi/v3/"))
         raise ApiError(404, "NotFound", "the server could not find the requested resource")
 
@@ -1119,20 +1049,14 @@ class StrictEmulator(kmock.KubernetesEmulator):
             if (spec.group, spec.version) != (group, version):
                 continue
             verbs = ["create", "delete", "get", "list", "patch", "update", "watch"]
+            common = {"kind": spec.kind, "namespaced": spec.namespaced}
             resources.append({
-                "name": spec.plural,
-                "singularName": spec.singular,
-                "namespaced": spec.namespaced,
-                "kind": spec.kind,
-                "verbs": verbs,
-                "shortNames": list(spec.short_names),
-                "categories": list(spec.categories),
+                **common, "name": spec.plural, "singularName": spec.singular, "verbs": verbs,
+                "shortNames": list(spec.short_names), "categories": list(spec.categories),
             })  # fmt: skip
-            if spec.status_subresource:
-                status = {"name": f"{spec.plural}/status", "singularName": "", "kind": spec.kind}
-                resources.append(
-                    {**status, "namespaced": spec.namespaced, "verbs": ["get", "patch", "update"]}
-                )
+            if spec.status_subresource:  # no short names here: kubectl would warn of ambiguity
+                status_verbs = ["get", "patch", "update"]
+                resources.append({**common, "name": f"{spec.plural}/status", "verbs": status_verbs})
         group_version = f"{group}/{version}" if group else version
         return {
             "kind": "APIResourceList",
@@ -1141,14 +1065,12 @@ class StrictEmulator(kmock.KubernetesEmulator):
             "resources": resources,
         }
 
-    def _openapi_gvs(self) -> set[str]:
-        return {f"apis/{s.group}/{s.version}" if s.group else "api/v1" for s in self.specs.values()}
-
     def _openapi(self, gv: str) -> Obj:
         """A minimal OpenAPI v3 document, enough for kubectl's validation and ``explain``.
 
-        kubectl uses server-side field validation (``fieldValidation=Strict``) once the
-        PATCH operation of the kind declares that query parameter.
+        kubectl validates on the server (``fieldValidation=Strict``) only if the PATCH
+        operation of the kind declares that query parameter; otherwise it validates on the
+        client against ``/openapi/v2``, which is not served.
         """
         paths: Obj = {}
         schemas: Obj = {}
@@ -1156,15 +1078,12 @@ class StrictEmulator(kmock.KubernetesEmulator):
             if gv != (f"apis/{spec.group}/{spec.version}" if spec.group else "api/v1"):
                 continue
             gvk = {"group": spec.group, "version": spec.version, "kind": spec.kind}
-            ref_name = ".".join([*reversed(spec.group.split(".")), spec.version, spec.kind]).lstrip(
-                "."
-            )
+            ref_name = ".".join([*reversed(spec.group.split(".")), spec.version, spec.kind])
             schema = spec.schema or {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
-            schemas[ref_name] = {**schema, "x-kubernetes-group-version-kind": [gvk]}
+            schemas[ref_name.lstrip(".")] = {**schema, "x-kubernetes-group-version-kind": [gvk]}
+            validation = {"name": "fieldValidation", "in": "query", "schema": {"type": "string"}}
             operation = {
-                "parameters": [
-                    {"name": "fieldValidation", "in": "query", "schema": {"type": "string"}}
-                ],
+                "parameters": [validation],
                 "x-kubernetes-group-version-kind": gvk,
                 "responses": {"200": {"description": "OK"}},
             }
@@ -1180,6 +1099,9 @@ class StrictEmulator(kmock.KubernetesEmulator):
         }
 
 
+_PATCH_TYPES = (("json-patch", "json"), ("apply-patch", "apply"))  # by Content-Type
+
+
 def _group_doc(group: str, versions: list[str]) -> Obj:
     gvs = [{"groupVersion": f"{group}/{v}", "version": v} for v in versions]
     return {"name": group, "versions": gvs, "preferredVersion": gvs[0]}
@@ -1192,17 +1114,17 @@ def _header(request: kmock.Request, name: str) -> str:
 def _body(request: kmock.Request) -> Any:
     if not request.body:
         return None
-    if "protobuf" in _header(request, "content-type"):  # client-go retries 415s as JSON
-        raise ApiError(415, "UnsupportedMediaType", "only JSON and YAML bodies are supported")
+    if "protobuf" in _header(request, "content-type"):
+        # kubectl's generators (`create secret|configmap|namespace`) send protobuf only.
+        message = "protobuf is not supported: use `kubectl apply -f` or JSON/YAML bodies"
+        raise ApiError(415, "UnsupportedMediaType", message)
     try:
         return json.loads(request.body)
     except ValueError:
         try:  # server-side apply may send YAML
             return yaml.safe_load(request.body)
         except yaml.YAMLError as e:
-            raise ApiError(
-                400, "BadRequest", f"the request body is neither JSON nor YAML: {e}"
-            ) from e
+            raise ApiError(400, "BadRequest", f"the body is neither JSON nor YAML: {e}") from e
 
 
 def _respond(data: Obj | str, status: int = 200) -> aiohttp.web.StreamResponse:
@@ -1224,9 +1146,9 @@ async def serve(emu: StrictEmulator, host: str = "127.0.0.1", port: int = 0) -> 
     emulators or test threads start and stop independently.
     """
     async with emu:
-        runner = aiohttp.web.ServerRunner(
-            aiohttp.web.Server(emu, handler_cancellation=True), shutdown_timeout=1.0
-        )
+        # Cancel handlers (watches) on hang-up; no access log: it would flood kopf's test output.
+        server = aiohttp.web.Server(emu, handler_cancellation=True, access_log=None)
+        runner = aiohttp.web.ServerRunner(server, shutdown_timeout=1.0)
         await runner.setup()
         try:
             site = aiohttp.web.TCPSite(runner, host, port)
@@ -1241,8 +1163,20 @@ async def serve(emu: StrictEmulator, host: str = "127.0.0.1", port: int = 0) -> 
 class EmulatorThread:
     """Serve a `StrictEmulator` from a background thread with its own event loop.
 
-    For sync tests: ``with EmulatorThread(emu) as k8s: ... k8s.url ...``. The ``*_object``
-    helpers run the emulator's operations in its loop and return deep copies.
+    The ``*_object`` helpers run the emulator's operations in its loop and return deep
+    copies. A sync pytest fixture for tests that run kopf under `KopfRunner`::
+
+        @pytest.fixture
+        def k8s(tmp_path, monkeypatch):
+            emu = StrictEmulator()
+            emu.load_crd("crds/")
+            with EmulatorThread(emu) as thread:
+                config = str(thread.write_kubeconfig(tmp_path / "kubeconfig"))
+                monkeypatch.setenv("KUBECONFIG", config)
+                # kopf logs in via the kubernetes client, which read $KUBECONFIG at import.
+                kube_config = kubernetes.config.kube_config
+                monkeypatch.setattr(kube_config, "KUBE_CONFIG_DEFAULT_LOCATION", config)
+                yield thread
     """
 
     def __init__(
@@ -1330,17 +1264,13 @@ def write_kubeconfig(
     path: str | os.PathLike[str], url: str, namespace: str = "default"
 ) -> pathlib.Path:
     """Write a kubeconfig whose current context points at ``url`` (any token is accepted)."""
+    context = {"cluster": "alertsim", "user": "alertsim", "namespace": namespace}
     config = {
         "apiVersion": "v1",
         "kind": "Config",
         "clusters": [{"name": "alertsim", "cluster": {"server": url}}],
         "users": [{"name": "alertsim", "user": {"token": "alertsim"}}],
-        "contexts": [
-            {
-                "name": "alertsim",
-                "context": {"cluster": "alertsim", "user": "alertsim", "namespace": namespace},
-            }
-        ],
+        "contexts": [{"name": "alertsim", "context": context}],
         "current-context": "alertsim",
     }
     path = pathlib.Path(path)

@@ -121,7 +121,7 @@ class SimulatorServer:
 
 def _reset(request: web.Request) -> None:
     transport = request.transport
-    if transport is None:
+    if transport is None or transport.is_closing():
         return
     sock = transport.get_extra_info("socket")
     if sock is not None:

@@ -37,6 +37,8 @@ async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) 
     # Only the Events we post ourselves; never one per handler log line.
     settings.posting.level = logging.CRITICAL + 1
     settings.watching.server_timeout = 300
+    # The kubernetes client logs whole response bodies (Secrets too) at DEBUG.
+    logging.getLogger("kubernetes.client.rest").setLevel(logging.INFO)
     for handler in logging.getLogger().handlers:
         handler.addFilter(RedactingFilter())
     memo.runtime = Runtime(Kube.connect(), OperatorConfig.from_env(), post_event=_post_event)

@@ -135,7 +135,7 @@ class _Pass:
             return await self._delete(spec, adapter, desired)
 
         obs = await adapter.observe(desired, listing)
-        if listing is not None and not obs.up_to_date:
+        if listing is not None and not (obs.exists and obs.up_to_date):
             # A listing may predate our own last write: confirm before acting.
             obs = await adapter.observe(desired)
         self.observation = obs
@@ -332,7 +332,8 @@ class _Pass:
 
     def _finish(self, ready: Literal["True", "False"], reason: str, message: str) -> Outcome:
         status, now, gen = self.status, self.now, self.resource.generation
-        status.last_error = None
+        # Empty rather than absent: the seed's response always carries lastError.
+        status.last_error = ""
         status.last_reconcile_at = now
         status.observed_generation = gen
         conditions = set_condition(status.conditions, "Ready", ready, reason, message, now, gen)
@@ -362,6 +363,13 @@ class _Pass:
             conditions = drop_condition(conditions, "Stalled")
         status.conditions = conditions
         events = list(self.events)
+        if self.resource.deleting and error.permanent:
+            # Retrying cannot help and would block the deletion for ever.
+            left = f" {self.old.webhook_id}" if self.old.webhook_id else " the platform object"
+            events.append(
+                Event("Warning", "Orphaned", f"{error.message}; left{left} on the platform")
+            )
+            return Outcome(status, tuple(events), released=True)
         if self.old.last_error != error.message:
             events.append(Event("Warning", error.reason, error.message))
         return Outcome(status, tuple(events), error=error)

@@ -33,6 +33,7 @@ from alertsync.models import (
     PlatformKind,
     PlatformRef,
 )
+from alertsync.models.platform import parse_duration
 from alertsync.platforms import SUPPORTED, build_adapter
 from alertsync.platforms.base import PlatformAccount, PlatformAdapter
 from alertsync.reconcile import Dependencies, Event, IntegrationResource, Outcome, reconcile
@@ -78,11 +79,17 @@ class Runtime:
         # or event body, which may lag behind our own writes.
         self.written: dict[str, dict[str, Any]] = {}
         self.wakeups: defaultdict[PlatformKey, asyncio.Event] = defaultdict(asyncio.Event)
+        self.account_locks: defaultdict[PlatformKey, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     # -- platforms and credentials ---------------------------------------------
 
     async def account(self, record: PlatformRecord, *, refresh: bool = False) -> PlatformAccount:
         """The usable account behind a platform resource; re-reads the Secret on refresh."""
+        # One builder at a time per platform, so no connection is built twice and lost.
+        async with self.account_locks[record.key]:
+            return await self._account(record, refresh=refresh)
+
+    async def _account(self, record: PlatformRecord, *, refresh: bool) -> PlatformAccount:
         cached = self.connections.get(record.key)
         if cached and not refresh and cached.source[:2] == (record.uid, record.generation):
             return cached.account
@@ -158,6 +165,10 @@ class Runtime:
     ) -> Outcome:
         async with self.locks[record.uid]:
             stored = self.written.get(record.uid, record.status)
+            handled = stored.get("observedGeneration")
+            if listing is not None and isinstance(handled, int) and handled > record.generation:
+                # A resync holding an older copy than a handler just acted on.
+                return Outcome(AlertIntegrationStatus.model_validate(stored))
             try:
                 status = AlertIntegrationStatus.model_validate(stored)
             except ValidationError:
@@ -227,11 +238,10 @@ class Runtime:
         status.product_type = record.spec.get("productType")
         status.integrations = len(integrations)
         listing: Sequence[Any] | None = None
-        interval = RETRY_UNREADY_SECONDS
+        interval = _resync_seconds(record)
         ready: ConditionStatus
         try:
             account = await self.account(record, refresh=True)
-            interval = account.resync_seconds
             listing = await self.adapter_for(account).list_all()
         except AlertSyncError as exc:
             _record_failure(status, exc)
@@ -274,6 +284,13 @@ class Runtime:
         for connection in self.connections.values():
             await connection.adapter.aclose()
         self.connections.clear()
+
+
+def _resync_seconds(record: PlatformRecord) -> float:
+    try:
+        return parse_duration(str(record.spec.get("resyncInterval", "5m")))
+    except ValueError:
+        return RETRY_UNREADY_SECONDS
 
 
 def _record_failure(status: AlertPlatformStatus, error: AlertSyncError) -> None:

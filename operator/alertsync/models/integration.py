@@ -143,7 +143,7 @@ class LastDrift(CamelModel):
 class AlertIntegrationStatus(CamelModel):
     """The seed's ReconcileAlertIntegration response, plus Kubernetes conventions."""
 
-    model_config = ConfigDict(extra="ignore", frozen=False)
+    model_config = ConfigDict(extra="ignore", frozen=False, validate_assignment=True)
 
     uuid: str | None = None
     platform_uuid: str | None = None

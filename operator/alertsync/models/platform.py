@@ -59,7 +59,7 @@ class AlertPlatformSpec(CamelModel):
 
 
 class AlertPlatformStatus(CamelModel):
-    model_config = ConfigDict(extra="ignore", frozen=False)
+    model_config = ConfigDict(extra="ignore", frozen=False, validate_assignment=True)
 
     platform_uuid: str | None = None
     platform_name: str | None = None

@@ -1,0 +1,46 @@
+# AlertSync: `make demo` and `make test` do all set-up on a fresh machine.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: help install lint fmt test test-unit test-e2e demo clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP) ## create .venv and install AlertSync with its test and sandbox tools
+
+lint: $(STAMP) ## ruff (lint + format check) and mypy --strict
+	$(BIN)/ruff check operator tests
+	$(BIN)/ruff format --check operator tests
+	$(BIN)/mypy
+
+fmt: $(STAMP) ## apply ruff's fixes and formatting
+	$(BIN)/ruff check --fix operator tests
+	$(BIN)/ruff format operator tests
+
+test: lint ## lint, then every test: unit, simulators, emulator, end to end, manifests
+	$(BIN)/pytest
+
+test-unit: $(STAMP) ## the fast tests only (no operator process)
+	$(BIN)/pytest -m "not e2e"
+
+test-e2e: $(STAMP) ## the operator against the Kubernetes emulator and the simulators
+	$(BIN)/pytest -m e2e
+
+demo: $(STAMP) ## run the operator against the embedded sandbox and show it working
+	$(BIN)/python -m alertsim.demo
+
+clean: ## remove the virtual environment and caches
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .sandbox
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

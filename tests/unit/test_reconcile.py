@@ -1,0 +1,449 @@
+"""The decision table of reconcile(), with an in-memory adapter: no kopf, no HTTP."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+import pytest
+from pydantic import SecretStr
+
+from alertsync.errors import (
+    AlertSyncError,
+    CredentialsMissingError,
+    PlatformUnavailableError,
+)
+from alertsync.models import (
+    AlertIntegrationStatus,
+    CurrentState,
+    PlatformKind,
+    PlatformRef,
+    ProductType,
+    TargetState,
+)
+from alertsync.platforms.base import (
+    DesiredIntegration,
+    Match,
+    Observation,
+    PlatformAccount,
+    PlatformAdapter,
+)
+from alertsync.reconcile import Dependencies, IntegrationResource, Outcome, reconcile
+
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+ACCOUNT = PlatformAccount(
+    kind=PlatformKind.NAMESPACED,
+    namespace="team",
+    name="oncall",
+    uid="platform-uid",
+    display_name="OnCall",
+    product_type=ProductType.GRAFANA_ONCALL,
+    url="http://oncall.invalid",
+    token=SecretStr("secret-token-value"),
+)
+
+
+@dataclass
+class Remote:
+    name: str
+    marker: str | None
+    state: CurrentState = CurrentState.ENABLED
+
+
+@dataclass
+class FakeAdapter:
+    """A platform whose objects have a name, a marker and a state."""
+
+    product: ClassVar[ProductType] = ProductType.GRAFANA_ONCALL
+    objects: dict[str, Remote] = field(default_factory=dict)
+    writes: list[str] = field(default_factory=list)
+    fail_with: AlertSyncError | None = None
+    next_id: int = 1
+
+    def validate(self, desired: DesiredIntegration) -> None:
+        pass
+
+    async def check(self) -> None:
+        pass
+
+    async def list_all(self) -> Sequence[Any]:
+        return list(self.objects.items())
+
+    async def observe(
+        self, desired: DesiredIntegration, listing: Sequence[Any] | None = None
+    ) -> Observation:
+        if self.fail_with:
+            raise self.fail_with
+        if desired.external_id in self.objects:
+            return self._compare(desired, desired.external_id, Match.ID)
+        for id_, obj in self.objects.items():
+            if obj.marker == desired.marker:
+                return self._compare(desired, id_, Match.MARKER)
+        named = [id_ for id_, obj in self.objects.items() if obj.name == desired.display_name]
+        if len(named) > 1:
+            return Observation(Match.NAME, CurrentState.UNKNOWN, conflicting_ids=tuple(named))
+        if named:
+            return self._compare(desired, named[0], Match.NAME)
+        return Observation.absent()
+
+    def _compare(self, desired: DesiredIntegration, id_: str, match: Match) -> Observation:
+        obj = self.objects[id_]
+        drifted = []
+        if obj.name != desired.display_name:
+            drifted.append("displayName")
+        if obj.marker != desired.marker:
+            drifted.append("marker")
+        if obj.state.value != desired.target_state.value:
+            drifted.append("state")
+        return Observation(
+            match, obj.state, id_, f"https://hook/{id_}", drifted_fields=tuple(drifted)
+        )
+
+    def _state(self, desired: DesiredIntegration) -> CurrentState:
+        return CurrentState(desired.target_state.value)
+
+    async def create(self, desired: DesiredIntegration) -> Observation:
+        id_ = f"C{self.next_id}"
+        self.next_id += 1
+        self.objects[id_] = Remote(desired.display_name, desired.marker, self._state(desired))
+        self.writes.append(f"create {id_}")
+        return self._compare(desired, id_, Match.ID)
+
+    async def update(self, desired: DesiredIntegration, observed: Observation) -> Observation:
+        assert observed.external_id
+        self.objects[observed.external_id] = Remote(
+            desired.display_name, desired.marker, self._state(desired)
+        )
+        self.writes.append(f"update {observed.external_id}")
+        return self._compare(desired, observed.external_id, Match.ID)
+
+    async def delete(self, external_id: str) -> None:
+        self.objects.pop(external_id, None)
+        self.writes.append(f"delete {external_id}")
+
+    async def aclose(self) -> None:
+        pass
+
+
+@dataclass
+class World:
+    adapter: FakeAdapter = field(default_factory=FakeAdapter)
+    status_writes: list[AlertIntegrationStatus] = field(default_factory=list)
+    resolve_error: AlertSyncError | None = None
+    resolved: int = 0
+
+    def deps(self) -> Dependencies:
+        async def resolve(ref: PlatformRef, namespace: str) -> PlatformAccount:
+            self.resolved += 1
+            if self.resolve_error:
+                raise self.resolve_error
+            return ACCOUNT
+
+        async def write(status: AlertIntegrationStatus) -> None:
+            self.status_writes.append(status.model_copy(deep=True))
+
+        def adapter_for(account: PlatformAccount) -> PlatformAdapter:
+            return self.adapter
+
+        return Dependencies(resolve, adapter_for, write, clock=lambda: NOW)
+
+    async def run(
+        self,
+        spec: dict[str, Any] | None = None,
+        status: AlertIntegrationStatus | None = None,
+        *,
+        generation: int = 1,
+        deleting: bool = False,
+    ) -> Outcome:
+        resource = IntegrationResource(
+            namespace="team",
+            name="pay",
+            uid="uid-1",
+            generation=generation,
+            spec=spec if spec is not None else SPEC,
+            status=status or AlertIntegrationStatus(),
+            deleting=deleting,
+        )
+        return await reconcile(resource, self.deps())
+
+
+SPEC: dict[str, Any] = {"platformRef": {"name": "oncall"}, "displayName": "pay alerts"}
+MARKER = "managed-by=alertsync uid=uid-1"
+
+
+def condition(outcome: Outcome, type_: str) -> tuple[str, str]:
+    found = next(c for c in outcome.status.conditions if c.type == type_)
+    return found.status, found.reason
+
+
+async def converge(world: World, spec: dict[str, Any] | None = None) -> Outcome:
+    return await world.run(spec)
+
+
+async def test_absent_object_is_created_after_recording_a_pending_create() -> None:
+    world = World()
+    outcome = await world.run()
+    assert world.adapter.writes == ["create C1"]
+    # The pending record landed before the create, and is cleared after it.
+    assert world.status_writes[0].create_pending_since == NOW
+    assert world.status_writes[0].webhook_id is None
+    status = outcome.status
+    assert status.create_pending_since is None
+    assert (status.webhook_id, status.webhook_url) == ("C1", "https://hook/C1")
+    assert (status.uuid, status.platform_uuid, status.platform_name) == (
+        "uid-1",
+        "platform-uid",
+        "OnCall",
+    )
+    assert (status.product_type, status.target_state) == ("grafana-oncall", TargetState.ENABLED)
+    assert (status.current_state, status.drift_count, status.last_error) == ("enabled", 0, "")
+    assert (status.create_date, status.last_op_date, status.last_reconcile_at) == (NOW, NOW, NOW)
+    assert (status.origin, status.observed_generation) == ("created", 1)
+    assert condition(outcome, "Ready") == ("True", "Reconciled")
+    assert [e.reason for e in outcome.events] == ["Created"]
+
+
+async def test_in_sync_object_gets_no_write_and_no_event() -> None:
+    world = World()
+    first = await world.run()
+    world.adapter.writes.clear()
+    second = await world.run(status=first.status)
+    assert world.adapter.writes == []
+    assert second.events == ()
+    assert second.status.drift_count == 0
+
+
+async def test_drift_behind_our_back_is_repaired_and_counted_once() -> None:
+    world = World()
+    first = await world.run()
+    world.adapter.objects["C1"].name = "renamed by hand"
+    second = await world.run(status=first.status)
+    assert world.adapter.writes[-1] == "update C1"
+    assert world.adapter.objects["C1"].name == "pay alerts"
+    assert second.status.drift_count == 1
+    assert second.status.last_drift is not None
+    assert second.status.last_drift.fields == ("displayName",)
+    assert not second.status.last_drift.active
+    assert [e.reason for e in second.events] == ["DriftRepaired"]
+    third = await world.run(status=second.status)
+    assert third.status.drift_count == 1
+
+
+async def test_spec_change_updates_without_counting_drift() -> None:
+    world = World()
+    first = await world.run()
+    second = await world.run({**SPEC, "displayName": "new name"}, first.status, generation=2)
+    assert world.adapter.writes == ["create C1", "update C1"]
+    assert second.status.drift_count == 0
+    assert second.status.observed_generation == 2
+    assert [e.reason for e in second.events] == ["Updated"]
+
+
+async def test_object_deleted_behind_our_back_is_recreated_as_drift() -> None:
+    world = World()
+    first = await world.run()
+    del world.adapter.objects["C1"]
+    second = await world.run(status=first.status)
+    assert world.adapter.writes == ["create C1", "create C2"]
+    assert second.status.webhook_id == "C2"
+    assert second.status.drift_count == 1
+    assert second.status.last_drift is not None
+    assert second.status.last_drift.fields == ("absent",)
+    assert [e.reason for e in second.events] == ["DriftRepaired"]
+
+
+async def test_disabled_target_state_is_applied_and_reported() -> None:
+    world = World()
+    first = await world.run()
+    second = await world.run({**SPEC, "targetState": "disabled"}, first.status, generation=2)
+    assert world.adapter.objects["C1"].state is CurrentState.DISABLED
+    assert second.status.current_state is CurrentState.DISABLED
+    assert second.status.target_state is TargetState.DISABLED
+    assert second.status.drift_count == 0
+
+
+async def test_observe_only_reports_drift_once_and_never_writes() -> None:
+    world = World()
+    world.adapter.objects["C7"] = Remote("other name", MARKER)
+    spec = {**SPEC, "managementPolicy": "ObserveOnly"}
+    status = AlertIntegrationStatus(webhook_id="C7", origin="created", observed_generation=1)
+    first = await world.run(spec, status)
+    second = await world.run(spec, first.status)
+    assert world.adapter.writes == []
+    assert first.status.drift_count == second.status.drift_count == 1
+    assert condition(second, "Ready") == ("False", "DriftDetected")
+    assert [e.reason for e in first.events] == ["DriftDetected"]
+    assert second.events == ()
+
+
+async def test_observe_only_does_not_create_a_missing_object() -> None:
+    world = World()
+    outcome = await world.run({**SPEC, "managementPolicy": "ObserveOnly"})
+    assert world.adapter.writes == []
+    assert outcome.status.current_state is CurrentState.ABSENT
+    assert condition(outcome, "Ready") == ("False", "NotFound")
+
+
+async def test_foreign_object_with_the_same_name_is_not_taken_over_by_default() -> None:
+    world = World()
+    world.adapter.objects["C9"] = Remote("pay alerts", marker=None)
+    outcome = await world.run()
+    assert world.adapter.writes == []
+    assert condition(outcome, "Ready") == ("False", "AdoptionRefused")
+    assert condition(outcome, "Stalled") == ("True", "AdoptionRefused")
+    assert "C9" in (outcome.status.last_error or "")
+    assert "adoptionPolicy: AdoptExisting" in (outcome.status.last_error or "")
+
+
+async def test_adopt_existing_takes_over_and_orphans_on_delete() -> None:
+    world = World()
+    world.adapter.objects["C9"] = Remote("pay alerts", marker=None)
+    spec = {**SPEC, "adoptionPolicy": "AdoptExisting"}
+    adopted = await world.run(spec)
+    assert world.adapter.writes == ["update C9"]  # the marker is written, nothing created
+    assert (adopted.status.origin, adopted.status.webhook_id) == ("adopted", "C9")
+    assert adopted.status.drift_count == 0
+    assert [e.reason for e in adopted.events] == ["Adopted"]
+    deleted = await world.run(spec, adopted.status, deleting=True)
+    assert deleted.released
+    assert "C9" in world.adapter.objects
+    assert [e.reason for e in deleted.events] == ["Orphaned"]
+
+
+async def test_name_match_while_a_create_was_pending_is_our_own_object() -> None:
+    world = World()
+    world.adapter.objects["C3"] = Remote("pay alerts", marker=None)
+    pending = AlertIntegrationStatus(create_pending_since=NOW)
+    outcome = await world.run(status=pending)
+    assert world.adapter.writes == ["update C3"]  # marker added, no duplicate
+    assert (outcome.status.origin, outcome.status.webhook_id) == ("created", "C3")
+    assert outcome.status.create_pending_since is None
+
+
+async def test_object_with_our_marker_and_no_recorded_id_is_recovered() -> None:
+    world = World()
+    world.adapter.objects["C4"] = Remote("pay alerts", MARKER)
+    outcome = await world.run()
+    assert world.adapter.writes == []
+    assert (outcome.status.origin, outcome.status.webhook_id) == ("created", "C4")
+    assert outcome.status.drift_count == 0
+
+
+async def test_several_objects_with_the_name_are_a_conflict_not_a_guess() -> None:
+    world = World()
+    world.adapter.objects["C5"] = Remote("pay alerts", None)
+    world.adapter.objects["C6"] = Remote("pay alerts", None)
+    outcome = await world.run({**SPEC, "adoptionPolicy": "AdoptExisting"})
+    assert world.adapter.writes == []
+    assert condition(outcome, "Ready") == ("False", "AdoptionRefused")
+    assert "C5, C6" in (outcome.status.last_error or "")
+
+
+@pytest.mark.parametrize(
+    ("policy", "origin", "deleted"),
+    [
+        (None, "created", True),
+        (None, "adopted", False),
+        ("Delete", "adopted", True),
+        ("Orphan", "created", False),
+    ],
+)
+async def test_delete_follows_the_deletion_policy(
+    policy: str | None, origin: str, deleted: bool
+) -> None:
+    world = World()
+    world.adapter.objects["C1"] = Remote("pay alerts", MARKER)
+    spec = {**SPEC, **({"deletionPolicy": policy} if policy else {})}
+    status = AlertIntegrationStatus(webhook_id="C1", origin=origin)
+    outcome = await world.run(spec, status, deleting=True)
+    assert outcome.released
+    assert ("C1" not in world.adapter.objects) is deleted
+
+
+async def test_delete_after_a_crash_mid_create_removes_the_object() -> None:
+    world = World()
+    world.adapter.objects["C1"] = Remote("pay alerts", MARKER)
+    outcome = await world.run(
+        status=AlertIntegrationStatus(create_pending_since=NOW), deleting=True
+    )
+    assert outcome.released
+    assert world.adapter.objects == {}
+
+
+async def test_delete_of_an_already_gone_object_succeeds() -> None:
+    world = World()
+    status = AlertIntegrationStatus(webhook_id="C1", origin="created")
+    outcome = await world.run(status=status, deleting=True)
+    assert outcome.released
+    assert world.adapter.writes == []
+
+
+async def test_observe_only_never_deletes() -> None:
+    world = World()
+    world.adapter.objects["C1"] = Remote("pay alerts", MARKER)
+    spec = {**SPEC, "managementPolicy": "ObserveOnly", "deletionPolicy": "Delete"}
+    status = AlertIntegrationStatus(webhook_id="C1", origin="created")
+    assert (await world.run(spec, status, deleting=True)).released
+    assert "C1" in world.adapter.objects
+
+
+@pytest.mark.parametrize(
+    ("spec", "field"),
+    [
+        ({"displayName": "x"}, "spec.platformRef"),
+        ({**SPEC, "targetState": "paused"}, "spec.targetState"),
+        ({**SPEC, "ilert": {"integrationType": "API"}}, "spec.ilert"),
+        ({**SPEC, "grafanaOnCall": {"type": "nonsense"}}, "spec.grafanaOnCall.type"),
+        ({**SPEC, "grafanaOnCall": {"tpye": "webhook"}}, "spec.grafanaOnCall.tpye"),
+    ],
+)
+async def test_invalid_spec_names_the_field_and_calls_no_platform(
+    spec: dict[str, Any], field: str
+) -> None:
+    world = World()
+    outcome = await world.run(spec)
+    assert world.adapter.writes == []
+    assert outcome.error is not None
+    assert outcome.error.permanent
+    assert (outcome.status.last_error or "").startswith(field)
+    assert condition(outcome, "Ready") == ("False", "InvalidSpec")
+    assert outcome.status.current_state is CurrentState.UNKNOWN
+    assert [e.type for e in outcome.events] == ["Warning"]
+    # The same error again posts no second Event (no flood on retries).
+    again = await world.run(spec, outcome.status)
+    assert again.events == ()
+
+
+async def test_missing_credentials_is_a_temporary_error_with_no_platform_call() -> None:
+    world = World(resolve_error=CredentialsMissingError("Secret team/x does not exist"))
+    outcome = await world.run()
+    assert outcome.error is not None
+    assert not outcome.error.permanent
+    assert condition(outcome, "Ready") == ("False", "CredentialsMissing")
+    assert world.adapter.writes == []
+
+
+async def test_unreachable_platform_reports_unknown_state_and_is_retried() -> None:
+    world = World()
+    first = await world.run()
+    world.adapter.fail_with = PlatformUnavailableError("cannot list: 503")
+    outcome = await world.run(status=first.status)
+    assert outcome.error is not None
+    assert not outcome.error.permanent
+    assert outcome.status.current_state is CurrentState.UNKNOWN
+    assert outcome.status.last_error == "cannot list: 503"
+    assert condition(outcome, "Synced") == ("False", "PlatformUnavailable")
+    assert all(c.type != "Stalled" for c in outcome.status.conditions)
+    # The last successful check stays the last successful check.
+    assert outcome.status.last_reconcile_at == first.status.last_reconcile_at
+    world.adapter.fail_with = None
+    healed = await world.run(status=outcome.status)
+    assert healed.status.last_error == ""
+    assert condition(healed, "Ready") == ("True", "Reconciled")
+
+
+async def test_delete_with_an_invalid_spec_releases_without_platform_calls() -> None:
+    world = World()
+    outcome = await world.run({"platformRef": {}}, deleting=True)
+    assert outcome.released
+    assert world.resolved == 0
