@@ -19,6 +19,7 @@ from alertsync.runtime import Runtime
 __all__: list[str] = []
 
 INTEGRATIONS = "alertintegrations"
+KOPF_PREFIX = f"operator.{GROUP}"
 # Backoff for unreachable platforms: 5 s doubling up to 5 min, with jitter.
 MAX_BACKOFF = 300.0
 # Credentials come back when a person fixes the Secret; the platform's resync
@@ -28,11 +29,13 @@ CREDENTIALS_RETRY = 120.0
 
 @kopf.on.startup()
 async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> None:
-    # Our bookkeeping goes to annotations under our own prefix; status is ours alone.
+    # kopf's bookkeeping goes to annotations, never to the user's status. Its
+    # prefix must differ from ours: kopf ignores every annotation under its own
+    # prefix, and alertsync.dev/reconcile-requested-at must reach the handlers.
     settings.persistence.finalizer = f"{GROUP}/finalizer"
-    settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=GROUP)
+    settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=KOPF_PREFIX)
     settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
-        prefix=GROUP, key="last-handled-configuration"
+        prefix=KOPF_PREFIX, key="last-handled-configuration"
     )
     # Only the Events we post ourselves; never one per handler log line.
     settings.posting.level = logging.CRITICAL + 1

@@ -157,3 +157,29 @@ def test_steady_state_writes_nothing_to_kubernetes(sandbox: Sandbox) -> None:
     new_calls = sandbox.oncall.requests.total - calls
     new_lists = sandbox.oncall.requests.count("GET", "/api/v1/integrations/") - lists
     assert new_calls <= new_lists + 1
+
+
+@pytest.mark.usefixtures("operator")
+def test_reconcile_requested_annotation_runs_a_pass_at_once(sandbox: Sandbox) -> None:
+    sandbox.apply_platform(resync="1h")
+    sandbox.create("pay", displayName="pay")
+    webhook = sandbox.wait_ready("pay")["webhookId"]
+    sandbox.oncall.rename(webhook, "renamed by hand")
+    annotation = {"alertsync.dev/reconcile-requested-at": "2026-11-23T12:00:00Z"}
+    sandbox.k8s.update_object(
+        "alertintegrations", "pay", {"metadata": {"annotations": annotation}}, namespace="default"
+    )
+    sandbox.wait_status("pay", lambda s: s["driftCount"] == 1, timeout=10)
+    assert sandbox.oncall.get(webhook)["name"] == "pay"  # type: ignore[index]
+
+
+@pytest.mark.usefixtures("operator")
+def test_platform_change_reconciles_its_integrations(sandbox: Sandbox) -> None:
+    sandbox.apply_platform(resync="1h")
+    sandbox.create("pay", displayName="pay")
+    sandbox.wait_ready("pay")
+    sandbox.k8s.update_object(
+        "alertplatforms", "oncall", {"spec": {"displayName": "OnCall renamed"}},
+        namespace="default",
+    )
+    sandbox.wait_status("pay", lambda s: s["platformName"] == "OnCall renamed", timeout=10)

@@ -94,7 +94,7 @@ class FakeAdapter:
         if obj.marker != desired.marker:
             drifted.append("marker")
         if obj.state.value != desired.target_state.value:
-            drifted.append("state")
+            drifted.append("targetState")
         return Observation(
             match, obj.state, id_, f"https://hook/{id_}", drifted_fields=tuple(drifted)
         )

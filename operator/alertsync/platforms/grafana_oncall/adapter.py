@@ -73,7 +73,7 @@ class GrafanaOnCallAdapter:
             await self.client.delete_integration(observed.external_id)
             return await self.create(desired)
         id_ = observed.external_id
-        if set(observed.drifted_fields) - {"state"}:
+        if set(observed.drifted_fields) - {"targetState"}:
             await self.client.update_integration(id_, _payload(desired))
         enabled = observed.current_state is CurrentState.ENABLED
         if desired.target_state is TargetState.DISABLED and enabled:
@@ -135,7 +135,7 @@ class GrafanaOnCallAdapter:
                 drifted.append(f"grafanaOnCall.templates.{camel}")
         state = CurrentState.ENABLED if found.maintenance_mode is None else CurrentState.DISABLED
         if state.value != desired.target_state.value:
-            drifted.append("state")
+            drifted.append("targetState")
         recreate = None
         if found.type != spec.type:
             drifted.append("grafanaOnCall.type")

@@ -1,0 +1,146 @@
+"""Bad input: refused at admission, or Ready=False naming the field, with no platform call."""
+
+import time
+from typing import Any
+
+import pytest
+
+from alertsim.kubeapi import ApiError
+from tests.e2e.conftest import TOKEN, Sandbox, reason
+from tests.support.waiting import wait_for
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.mark.parametrize(
+    ("spec", "field"),
+    [
+        ({"platformRef": {"name": "oncall"}, "targetState": "paused"}, "spec.targetState"),
+        ({"platformRef": {"name": "oncall"}, "grafanaOnCall": {"type": "pager"}}, "type"),
+        ({"platformRef": {"name": "oncall"}, "displayName": "x" * 151}, "spec.displayName"),
+        ({"platformRef": {"kind": "Platform", "name": "oncall"}}, "spec.platformRef.kind"),
+        ({"targetState": "enabled"}, "platformRef"),
+        ({"platformRef": {"name": "oncall"}, "deletionPolicy": "Keep"}, "spec.deletionPolicy"),
+    ],
+)
+def test_schema_rejects_bad_specs_at_admission(
+    sandbox: Sandbox, spec: dict[str, Any], field: str
+) -> None:
+    body = {
+        "apiVersion": "alertsync.dev/v1alpha1",
+        "kind": "AlertIntegration",
+        "metadata": {"name": "bad"},
+        "spec": spec,
+    }
+    with pytest.raises(ApiError) as caught:
+        sandbox.k8s.create_object("alertintegrations", body, namespace="default")
+    assert caught.value.code == 422
+    assert field in caught.value.message
+
+
+def assert_quiet(sandbox: Sandbox, name: str, seconds: float = 2.5) -> None:
+    """No hot loop: nothing is written to the resource while nothing changes."""
+    version = sandbox.get(name)["metadata"]["resourceVersion"]  # type: ignore[index]
+    time.sleep(seconds)
+    assert sandbox.get(name)["metadata"]["resourceVersion"] == version  # type: ignore[index]
+
+
+@pytest.mark.usefixtures("operator")
+def test_block_for_another_product_names_the_field_and_calls_no_platform(
+    sandbox: Sandbox,
+) -> None:
+    sandbox.apply_platform(resync="1s")
+    sandbox.create("pay", ilert={"integrationType": "API"})
+    status = sandbox.wait_status("pay", lambda s: reason(s) == "InvalidSpec")
+    assert status["lastError"].startswith("spec.ilert:")
+    assert "spec.grafanaOnCall" in status["lastError"]
+    assert_quiet(sandbox, "pay")
+    assert sandbox.oncall.requests.count("POST") == sandbox.oncall.requests.count("PUT") == 0
+    # Nothing the user declared is lost.
+    assert sandbox.get("pay")["spec"]["ilert"] == {"integrationType": "API"}  # type: ignore[index]
+
+
+@pytest.mark.usefixtures("operator")
+def test_missing_secret_is_reported_and_picked_up_once_it_exists(sandbox: Sandbox) -> None:
+    sandbox.k8s.create_object(
+        "alertplatforms",
+        {
+            "apiVersion": "alertsync.dev/v1alpha1",
+            "kind": "AlertPlatform",
+            "metadata": {"name": "oncall"},
+            "spec": {
+                "productType": "grafana-oncall",
+                "url": sandbox.oncall_url,
+                "credentialsSecretRef": {"name": "oncall-token"},
+                "resyncInterval": "1s",
+            },
+        },
+        namespace="default",
+    )
+    sandbox.create("pay", displayName="pay")
+    status = sandbox.wait_status("pay", lambda s: reason(s) == "CredentialsMissing")
+    assert "Secret default/oncall-token" in status["lastError"]
+    assert "spec.credentialsSecretRef" in status["lastError"]
+    platform = wait_for(
+        lambda: sandbox.k8s.read_object("alertplatforms", "oncall", namespace="default")
+        .get("status", {})  # type: ignore[union-attr]
+        .get("credentials")
+        == "Missing"
+    )
+    assert platform
+    assert_quiet(sandbox, "pay")
+    assert sandbox.oncall.requests.total == 0
+
+    sandbox.k8s.create_object(
+        "secrets",
+        {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "oncall-token"},
+         "stringData": {"token": TOKEN}},
+        namespace="default",
+    )
+    status = sandbox.wait_ready("pay", timeout=15)
+    assert len(sandbox.oncall.integrations()) == 1
+
+
+@pytest.mark.usefixtures("operator")
+def test_secret_without_the_key_names_the_key(sandbox: Sandbox) -> None:
+    sandbox.apply_platform()
+    sandbox.k8s.update_object(
+        "alertplatforms",
+        "oncall",
+        {"spec": {"credentialsSecretRef": {"name": "oncall-token", "key": "apiKey"}}},
+        namespace="default",
+    )
+    sandbox.create("pay", displayName="pay")
+    status = sandbox.wait_status("pay", lambda s: reason(s) == "CredentialsMissing")
+    assert "no key 'apiKey'" in status["lastError"]
+    assert "spec.credentialsSecretRef.key" in status["lastError"]
+    assert sandbox.oncall.requests.total == 0
+
+
+@pytest.mark.usefixtures("operator")
+def test_rejected_token_is_reported_on_platform_and_integration(sandbox: Sandbox) -> None:
+    sandbox.apply_platform()
+    sandbox.k8s.update_object(
+        "secrets", "oncall-token", {"stringData": {"token": "wrong-token-12345"}},
+        namespace="default",
+    )
+    sandbox.create("pay", displayName="pay")
+    status = sandbox.wait_status("pay", lambda s: reason(s) == "CredentialsRejected")
+    assert "403 Invalid token." in status["lastError"]
+    assert "wrong-token-12345" not in sandbox.everything()
+    platform = wait_for(
+        lambda: sandbox.k8s.read_object("alertplatforms", "oncall", namespace="default")
+        .get("status", {})  # type: ignore[union-attr]
+        .get("credentials")
+        == "Rejected"
+    )
+    assert platform
+
+
+@pytest.mark.usefixtures("operator")
+def test_unknown_platform_names_the_reference(sandbox: Sandbox) -> None:
+    sandbox.create("pay", displayName="pay", platformRef={"name": "nope"})
+    status = sandbox.wait_status("pay", lambda s: reason(s) == "InvalidSpec")
+    assert status["lastError"] == (
+        "spec.platformRef.name: AlertPlatform 'nope' not found in namespace default"
+    )
