@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: help install lint fmt test test-unit test-e2e demo clean
+.PHONY: help install lint fmt test test-unit test-e2e demo crds chart clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -40,6 +40,12 @@ test-e2e: $(STAMP) ## the operator against the Kubernetes emulator and the simul
 
 demo: $(STAMP) ## run the operator against the embedded sandbox and show it working
 	$(BIN)/python -m alertsim.demo
+
+crds: ## copy crds/ into the chart (a test fails when they differ)
+	rm -f charts/alertsync/crds/*.yaml && cp crds/*.yaml charts/alertsync/crds/
+
+chart: $(STAMP) ## lint and render the chart, build deploy/ with kustomize, validate everything
+	$(BIN)/pytest -q tests/manifests
 
 clean: ## remove the virtual environment and caches
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .sandbox

@@ -54,7 +54,7 @@ def kubectl_path() -> str:
 @contextmanager
 def operator_process(kubeconfig: Path) -> Iterator[subprocess.Popen[bytes]]:
     log = (WORK / "operator.log").open("wb")
-    process = subprocess.Popen(  # noqa: S603 - our own entry point, fixed arguments
+    process = subprocess.Popen(
         [sys.executable, "-m", "alertsync", "run", "-A", "--health", ""],
         env={**os.environ, "KUBECONFIG": str(kubeconfig), "ALERTSYNC_NAMESPACE": "default"},
         stdout=log,

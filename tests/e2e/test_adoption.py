@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from tests.e2e.conftest import Sandbox, ready, reason, running_operator
+from tests.support.sandbox import Sandbox, ready, reason, running_operator
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
@@ -19,7 +19,7 @@ def test_operator_killed_between_create_and_status_write_adopts_its_object(
     sandbox.apply_platform(resync="1s")
     # The platform stores the integration, but its answer never comes back.
     sandbox.oncall.faults.lose_response(method="POST", path="/api/v1/integrations")
-    operator = subprocess.Popen(  # noqa: S603 - our own entry point, fixed arguments
+    operator = subprocess.Popen(
         [sys.executable, "-m", "alertsync", "run", "-A", "--health", ""],
         env={**os.environ, "KUBECONFIG": str(sandbox.kubeconfig)},
         stdout=subprocess.DEVNULL,

@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from alertsim.kubeapi import ApiError
-from tests.e2e.conftest import TOKEN, Sandbox, reason
+from tests.support.sandbox import TOKEN, Sandbox, reason
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
@@ -82,10 +82,12 @@ def test_missing_secret_is_reported_and_picked_up_once_it_exists(sandbox: Sandbo
     assert "Secret default/oncall-token" in status["lastError"]
     assert "spec.credentialsSecretRef" in status["lastError"]
     platform = wait_for(
-        lambda: sandbox.k8s.read_object("alertplatforms", "oncall", namespace="default")
-        .get("status", {})  # type: ignore[union-attr]
-        .get("credentials")
-        == "Missing"
+        lambda: (
+            sandbox.k8s.read_object("alertplatforms", "oncall", namespace="default")
+            .get("status", {})  # type: ignore[union-attr]
+            .get("credentials")
+            == "Missing"
+        )
     )
     assert platform
     assert_quiet(sandbox, "pay")
@@ -93,8 +95,12 @@ def test_missing_secret_is_reported_and_picked_up_once_it_exists(sandbox: Sandbo
 
     sandbox.k8s.create_object(
         "secrets",
-        {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "oncall-token"},
-         "stringData": {"token": TOKEN}},
+        {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": "oncall-token"},
+            "stringData": {"token": TOKEN},
+        },
         namespace="default",
     )
     status = sandbox.wait_ready("pay", timeout=15)
@@ -121,7 +127,9 @@ def test_secret_without_the_key_names_the_key(sandbox: Sandbox) -> None:
 def test_rejected_token_is_reported_on_platform_and_integration(sandbox: Sandbox) -> None:
     sandbox.apply_platform()
     sandbox.k8s.update_object(
-        "secrets", "oncall-token", {"stringData": {"token": "wrong-token-12345"}},
+        "secrets",
+        "oncall-token",
+        {"stringData": {"token": "wrong-token-12345"}},
         namespace="default",
     )
     sandbox.create("pay", displayName="pay")
@@ -129,10 +137,12 @@ def test_rejected_token_is_reported_on_platform_and_integration(sandbox: Sandbox
     assert "403 Invalid token." in status["lastError"]
     assert "wrong-token-12345" not in sandbox.everything()
     platform = wait_for(
-        lambda: sandbox.k8s.read_object("alertplatforms", "oncall", namespace="default")
-        .get("status", {})  # type: ignore[union-attr]
-        .get("credentials")
-        == "Rejected"
+        lambda: (
+            sandbox.k8s.read_object("alertplatforms", "oncall", namespace="default")
+            .get("status", {})  # type: ignore[union-attr]
+            .get("credentials")
+            == "Rejected"
+        )
     )
     assert platform
 

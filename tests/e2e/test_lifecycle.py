@@ -1,7 +1,8 @@
 """The operator end to end: kopf + Kubernetes emulator + Grafana OnCall simulator."""
 
 import pytest
-from tests.e2e.conftest import Sandbox, ready, reason, running_operator
+
+from tests.support.sandbox import Sandbox, ready, reason, running_operator
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
@@ -179,7 +180,9 @@ def test_platform_change_reconciles_its_integrations(sandbox: Sandbox) -> None:
     sandbox.create("pay", displayName="pay")
     sandbox.wait_ready("pay")
     sandbox.k8s.update_object(
-        "alertplatforms", "oncall", {"spec": {"displayName": "OnCall renamed"}},
+        "alertplatforms",
+        "oncall",
+        {"spec": {"displayName": "OnCall renamed"}},
         namespace="default",
     )
     sandbox.wait_status("pay", lambda s: s["platformName"] == "OnCall renamed", timeout=10)

@@ -137,7 +137,8 @@ class PlatformHttp:
         detail = redact(_clip(self.describe_error(response)))
         message = f"cannot {what}: {status} {detail}".rstrip()
         if status == 429:
-            seconds = self.retry_after(response) or self.default_retry_after
+            announced = self.retry_after(response)
+            seconds = self.default_retry_after if announced is None else announced
             self.throttle.block(seconds)
             raise RateLimitedError(f"{message} (retry in {seconds:.0f}s)", seconds)
         if status in (401, 403):

@@ -53,6 +53,10 @@ class GrafanaOnCallAdapter:
             candidates: Sequence[OnCallIntegration] = await self.client.list_integrations(
                 name=desired.display_name
             )
+            if not candidates:
+                # Our own object may have been renamed before its id was recorded:
+                # only the marker finds it then. Rare (no id, or the id is gone).
+                candidates = await self.client.list_integrations()
         else:
             for item in listing:
                 if item.id == desired.external_id:
@@ -74,7 +78,12 @@ class GrafanaOnCallAdapter:
             return await self.create(desired)
         id_ = observed.external_id
         if set(observed.drifted_fields) - {"targetState"}:
-            await self.client.update_integration(id_, _payload(desired))
+            payload = _payload(desired)
+            if "grafanaOnCall.teamId" in observed.drifted_fields and "default_route" in payload:
+                # OnCall checks the chain's team against the integration's team
+                # before the update: move the integration first, then the route.
+                await self.client.update_integration(id_, {"team_id": payload["team_id"]})
+            await self.client.update_integration(id_, payload)
         enabled = observed.current_state is CurrentState.ENABLED
         if desired.target_state is TargetState.DISABLED and enabled:
             await self.client.start_maintenance(id_, MAINTENANCE_MODE, MAINTENANCE_SECONDS)

@@ -40,9 +40,10 @@ class GrafanaOnCallClient:
 
     async def list_integrations(self, name: str | None = None) -> list[OnCallIntegration]:
         """All pages. `name` filters exactly; team_id is never sent (the server 500s)."""
-        params: dict[str, str | int] = {"perpage": PAGE_SIZE}
+        first: dict[str, str | int] = {"perpage": PAGE_SIZE}
         if name is not None:
-            params["name"] = name
+            first["name"] = name
+        params: dict[str, str | int] | None = first
         found: list[OnCallIntegration] = []
         url: str | None = INTEGRATIONS
         while url is not None:
@@ -51,8 +52,8 @@ class GrafanaOnCallClient:
             )
             page = OnCallPage.model_validate(response.json())
             found.extend(page.results)
-            # `next` is absolute and already carries page and perpage.
-            url, params = page.next, {}
+            # `next` is absolute and carries the whole query; params would replace it.
+            url, params = page.next, None
         return found
 
     async def check(self) -> None:

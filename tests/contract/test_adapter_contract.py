@@ -1,0 +1,354 @@
+"""The adapter contract (base.py, models-of-style 7.3), one scenario suite for every platform.
+
+Each platform joins with one `PlatformCase` row in `CASES`: how to build its simulator,
+what a DesiredIntegration for it looks like, and how to change or delete its object
+behind our back. The scenarios themselves never name a platform.
+"""
+
+import dataclasses
+from collections.abc import AsyncIterator, Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+import httpx
+import pytest
+from pydantic import SecretStr
+
+from alertsim.core import Simulator
+from alertsim.grafana_oncall import GrafanaOnCallSimulator
+from alertsync.errors import CredentialsError, PlatformUnavailableError, RateLimitedError
+from alertsync.models import (
+    CurrentState,
+    GrafanaOnCallSpec,
+    PlatformKind,
+    ProductType,
+    TargetState,
+)
+from alertsync.platforms import build_adapter
+from alertsync.platforms.base import (
+    DesiredIntegration,
+    Match,
+    PlatformAccount,
+    PlatformAdapter,
+)
+
+SimT = TypeVar("SimT", bound=Simulator)
+
+TOKEN = "contract-good-token-9e4a1f6b"
+WRONG = "contract-wrong-token-2d8c5e07"
+UID = "5a1f0c9e-2b7d-4e3a-8c6f-0d9e8b7a0001"
+OTHER_UID = "5a1f0c9e-2b7d-4e3a-8c6f-0d9e8b7a0002"
+
+
+@dataclass(frozen=True)
+class PlatformCase(Generic[SimT]):
+    """Everything the scenarios need to know about one platform."""
+
+    id: str
+    product: ProductType
+    url: str
+    # A simulator of the platform that accepts exactly this token (no rate limit).
+    simulator: Callable[[str], SimT]
+    # The platform's DesiredIntegration for an AlertIntegration with this uid, name, state.
+    desired: Callable[[str, str, TargetState], DesiredIntegration]
+    # Change the object with this id on the platform, as a person would...
+    drift: Callable[[SimT, str], None]
+    # ...and the name of the drift-checked field that this makes differ.
+    drifted_field: str
+    # Delete the object with this id on the platform, as a person would.
+    remove: Callable[[SimT, str], None]
+    # Someone else creates an object with this name (no marker); returns its id.
+    add_foreign: Callable[[SimT, str], str]
+
+    def adapter(self, sim: SimT, token: str = TOKEN) -> PlatformAdapter:
+        account = PlatformAccount(
+            kind=PlatformKind.NAMESPACED,
+            namespace="team-a",
+            name=f"{self.id}-account",
+            uid=f"{self.id}-account-uid",
+            display_name=self.id,
+            product_type=self.product,
+            url=self.url,
+            token=SecretStr(token),
+        )
+        return build_adapter(account, transport=httpx.MockTransport(_capped(sim)))
+
+
+def _capped(
+    sim: Simulator, cap: int = 50
+) -> Callable[[httpx.Request], Coroutine[Any, Any, httpx.Response]]:
+    """The simulator's handler, failing the test instead of hanging when a client loops."""
+    sent = 0
+
+    async def handle(request: httpx.Request) -> httpx.Response:
+        nonlocal sent
+        sent += 1
+        if sent > cap:
+            raise AssertionError(f"more than {cap} requests: is the client looping?")
+        return await sim.handle(request)
+
+    return handle
+
+
+# -- the rows ------------------------------------------------------------------------------------
+
+
+def _oncall_desired(uid: str, name: str, state: TargetState) -> DesiredIntegration:
+    return DesiredIntegration(
+        namespace="team-a",
+        name="prod-alerts",
+        uid=uid,
+        display_name=name,
+        target_state=state,
+        webhook_url=None,
+        block=GrafanaOnCallSpec.model_validate(
+            {"type": "webhook", "templates": {"groupingKey": "{{ payload.labels.alertname }}"}}
+        ),
+    )
+
+
+GRAFANA_ONCALL = PlatformCase[GrafanaOnCallSimulator](
+    id="grafana-oncall",
+    product=ProductType.GRAFANA_ONCALL,
+    url="http://oncall.test",
+    simulator=lambda token: GrafanaOnCallSimulator(tokens={token: "admin"}, rate=None, seed=5),
+    desired=_oncall_desired,
+    drift=lambda sim, id_: sim.set_template(id_, "grouping_key", "{{ payload.fingerprint }}"),
+    drifted_field="grafanaOnCall.templates.groupingKey",
+    remove=lambda sim, id_: sim.remove(id_),
+    add_foreign=lambda sim, name: str(sim.add_integration(name=name)["id"]),
+)
+
+CASES: list[PlatformCase[Any]] = [GRAFANA_ONCALL]
+
+
+# -- fixtures --------------------------------------------------------------------------------------
+
+
+@pytest.fixture(params=CASES, ids=[case.id for case in CASES])
+def case(request: pytest.FixtureRequest) -> PlatformCase[Any]:
+    chosen: PlatformCase[Any] = request.param
+    return chosen
+
+
+@pytest.fixture
+def sim(case: PlatformCase[Any]) -> Simulator:
+    made: Simulator = case.simulator(TOKEN)
+    return made
+
+
+@pytest.fixture
+async def adapter(case: PlatformCase[Any], sim: Simulator) -> AsyncIterator[PlatformAdapter]:
+    built = case.adapter(sim)
+    yield built
+    await built.aclose()
+
+
+def want(
+    case: PlatformCase[Any],
+    *,
+    uid: str = UID,
+    name: str = "team-a prod alerts",
+    state: TargetState = TargetState.ENABLED,
+    external_id: str | None = None,
+) -> DesiredIntegration:
+    return dataclasses.replace(case.desired(uid, name, state), external_id=external_id)
+
+
+def no_token(exc: BaseException) -> None:
+    for text in (str(exc), repr(exc), *map(str, exc.args)):
+        assert TOKEN not in text
+        assert WRONG not in text
+
+
+# -- the scenarios ---------------------------------------------------------------------------------
+
+
+async def test_absent_then_create_then_in_sync(
+    case: PlatformCase[Any], adapter: PlatformAdapter
+) -> None:
+    first = await adapter.observe(want(case))
+    assert not first.exists
+    assert first.current_state is CurrentState.ABSENT
+
+    adapter.validate(want(case))
+    created = await adapter.create(want(case))
+    assert created.exists
+    assert created.external_id
+    assert created.current_state is CurrentState.ENABLED
+    assert created.up_to_date, created.drifted_fields
+
+    again = await adapter.observe(want(case, external_id=created.external_id))
+    assert again.match is Match.ID
+    assert again.external_id == created.external_id
+    assert again.webhook_url == created.webhook_url
+    assert again.current_state is CurrentState.ENABLED
+    assert again.up_to_date, again.drifted_fields
+
+
+async def test_drift_behind_our_back_is_named_then_repaired(
+    case: PlatformCase[Any], adapter: PlatformAdapter, sim: Simulator
+) -> None:
+    created = await adapter.create(want(case))
+    assert created.external_id
+    case.drift(sim, created.external_id)
+    spec = want(case, external_id=created.external_id)
+
+    seen = await adapter.observe(spec)
+    assert case.drifted_field in seen.drifted_fields
+    assert not seen.up_to_date
+    assert seen.external_id == created.external_id
+
+    repaired = await adapter.update(spec, seen)
+    assert repaired.up_to_date, repaired.drifted_fields
+    assert repaired.external_id == created.external_id
+
+    settled = await adapter.observe(spec)
+    assert settled.up_to_date, settled.drifted_fields
+    assert settled.external_id == created.external_id
+
+
+async def test_target_state_disabled_then_enabled(
+    case: PlatformCase[Any], adapter: PlatformAdapter
+) -> None:
+    created = await adapter.create(want(case, state=TargetState.DISABLED))
+    assert created.current_state is CurrentState.DISABLED
+    assert created.up_to_date, created.drifted_fields
+
+    spec = want(case, external_id=created.external_id)
+    seen = await adapter.observe(spec)
+    assert seen.current_state is CurrentState.DISABLED
+    assert not seen.up_to_date
+
+    enabled = await adapter.update(spec, seen)
+    assert enabled.current_state is CurrentState.ENABLED
+    assert enabled.up_to_date, enabled.drifted_fields
+    assert enabled.external_id == created.external_id
+
+
+async def test_delete_then_absent_then_delete_again(
+    case: PlatformCase[Any], adapter: PlatformAdapter
+) -> None:
+    created = await adapter.create(want(case))
+    assert created.external_id
+
+    await adapter.delete(created.external_id)
+    gone = await adapter.observe(want(case, external_id=created.external_id))
+    assert not gone.exists
+    assert gone.current_state is CurrentState.ABSENT
+
+    await adapter.delete(created.external_id)  # already gone is success
+
+
+async def test_deleted_behind_our_back_is_absent(
+    case: PlatformCase[Any], adapter: PlatformAdapter, sim: Simulator
+) -> None:
+    created = await adapter.create(want(case))
+    assert created.external_id
+    case.remove(sim, created.external_id)
+
+    assert not (await adapter.observe(want(case, external_id=created.external_id))).exists
+    await adapter.delete(created.external_id)
+
+
+async def test_after_a_crash_the_object_is_found_by_marker_not_duplicated(
+    case: PlatformCase[Any], adapter: PlatformAdapter, sim: Simulator
+) -> None:
+    created = await adapter.create(want(case))  # then the operator dies: no id recorded
+    sim.requests.clear()
+
+    found = await adapter.observe(want(case))
+
+    assert found.match is Match.MARKER
+    assert found.external_id == created.external_id
+    assert found.up_to_date, found.drifted_fields
+    assert sim.requests.count("GET") == sim.requests.total  # observe never writes
+
+    listing = await adapter.list_all()
+    assert len(listing) == 1
+    assert await adapter.observe(want(case), listing) == found
+
+
+async def test_a_create_whose_answer_was_lost_is_found_by_marker(
+    case: PlatformCase[Any], adapter: PlatformAdapter, sim: Simulator
+) -> None:
+    sim.faults.lose_response(method="POST")
+    with pytest.raises(PlatformUnavailableError):
+        await adapter.create(want(case))
+
+    found = await adapter.observe(want(case))
+
+    assert found.match is Match.MARKER
+    assert found.external_id
+
+
+async def test_observe_with_a_listing_sends_nothing(
+    case: PlatformCase[Any], adapter: PlatformAdapter, sim: Simulator
+) -> None:
+    created = await adapter.create(want(case))
+    listing = await adapter.list_all()
+    sim.requests.clear()
+
+    by_id = await adapter.observe(want(case, external_id=created.external_id), listing)
+    by_marker = await adapter.observe(want(case), listing)
+    absent = await adapter.observe(want(case, uid=OTHER_UID, name="another"), listing)
+
+    assert sim.requests.total == 0
+    assert (by_id.match, by_id.external_id) == (Match.ID, created.external_id)
+    assert (by_marker.match, by_marker.external_id) == (Match.MARKER, created.external_id)
+    assert not absent.exists
+
+
+async def test_a_foreign_object_of_the_name_is_a_name_match_and_two_conflict(
+    case: PlatformCase[Any], adapter: PlatformAdapter, sim: Simulator
+) -> None:
+    first = case.add_foreign(sim, "team-a prod alerts")
+
+    seen = await adapter.observe(want(case))
+    assert (seen.match, seen.external_id) == (Match.NAME, first)
+    assert not seen.up_to_date
+
+    second = case.add_foreign(sim, "team-a prod alerts")
+    seen = await adapter.observe(want(case))
+    assert seen.match is Match.NAME
+    assert set(seen.conflicting_ids) == {first, second}
+
+
+async def test_list_all_returns_every_object_across_pages(
+    case: PlatformCase[Any], adapter: PlatformAdapter, sim: Simulator
+) -> None:
+    made = [case.add_foreign(sim, f"someone else's {number}") for number in range(250)]
+    listing = await adapter.list_all()
+    assert len(listing) == len(made)
+    mine = await adapter.observe(want(case, name="someone else's 249"), listing)
+    assert (mine.match, mine.external_id) == (Match.NAME, made[-1])
+
+
+async def test_a_429_carries_the_platforms_wait(
+    case: PlatformCase[Any], adapter: PlatformAdapter, sim: Simulator
+) -> None:
+    sim.faults.throttle(retry_after=17)
+
+    with pytest.raises(RateLimitedError) as caught:
+        await adapter.observe(want(case))
+
+    assert caught.value.retry_after == 17
+    no_token(caught.value)
+
+
+async def test_a_rejected_token_is_a_credentials_error_without_the_token(
+    case: PlatformCase[Any], sim: Simulator
+) -> None:
+    adapter = case.adapter(sim, token=WRONG)
+    try:
+        with pytest.raises(CredentialsError) as checked:
+            await adapter.check()
+        with pytest.raises(CredentialsError) as observed:
+            await adapter.observe(want(case))
+        with pytest.raises(CredentialsError) as created:
+            await adapter.create(want(case))
+    finally:
+        await adapter.aclose()
+    for caught in (checked, observed, created):
+        no_token(caught.value)
+        assert not caught.value.permanent

@@ -1,0 +1,148 @@
+"""The sandbox for end-to-end tests: Kubernetes emulator + OnCall simulator on loopback."""
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import kopf
+from kopf.testing import KopfRunner
+
+import alertsync.handlers  # noqa: F401 - registers the operator in the default registry
+from alertsim.grafana_oncall import GrafanaOnCallSimulator
+from alertsim.kubeapi import EmulatorThread
+from tests.support.waiting import wait_for
+
+# kopf's default registry is process-wide: keep the operator's handlers in a
+# registry of their own, so that other kopf tests in this process neither run
+# them nor add theirs to ours.
+REGISTRY = kopf.get_default_registry()
+
+
+def _give_others_a_fresh_registry() -> None:
+    # Same class (kopf's "smart" registry, with its login handlers), none of our handlers.
+    kopf.set_default_registry(type(REGISTRY)())
+
+
+_give_others_a_fresh_registry()
+
+ROOT = Path(__file__).parents[2]
+TOKEN = "e2e-oncall-token-5b7f3c9a"
+INTEGRATIONS = "alertintegrations"
+
+Obj = dict[str, Any]
+
+
+@dataclass
+class Sandbox:
+    k8s: EmulatorThread
+    oncall: GrafanaOnCallSimulator
+    oncall_url: str
+    kubeconfig: Path
+
+    def apply_platform(self, resync: str = "1s", name: str = "oncall") -> None:
+        self.k8s.create_object(
+            "secrets",
+            {
+                "apiVersion": "v1",
+                "kind": "Secret",
+                "metadata": {"name": f"{name}-token"},
+                "stringData": {"token": TOKEN},
+            },
+            namespace="default",
+        )
+        self.k8s.create_object(
+            "alertplatforms",
+            {
+                "apiVersion": "alertsync.dev/v1alpha1",
+                "kind": "AlertPlatform",
+                "metadata": {"name": name},
+                "spec": {
+                    "productType": "grafana-oncall",
+                    "displayName": "OnCall sandbox",
+                    "url": self.oncall_url,
+                    "credentialsSecretRef": {"name": f"{name}-token"},
+                    "resyncInterval": resync,
+                },
+            },
+            namespace="default",
+        )
+
+    def create(self, name: str, **spec: Any) -> Obj:
+        body = {
+            "apiVersion": "alertsync.dev/v1alpha1",
+            "kind": "AlertIntegration",
+            "metadata": {"name": name},
+            "spec": {"platformRef": {"name": "oncall"}, **spec},
+        }
+        return self.k8s.create_object(INTEGRATIONS, body, namespace="default")
+
+    def patch_spec(self, name: str, spec: Obj) -> Obj:
+        return self.k8s.update_object(INTEGRATIONS, name, {"spec": spec}, namespace="default")
+
+    def delete(self, name: str) -> None:
+        self.k8s.delete_object(INTEGRATIONS, name, namespace="default")
+
+    def get(self, name: str) -> Obj | None:
+        return self.k8s.read_object(INTEGRATIONS, name, namespace="default")
+
+    def status(self, name: str) -> Obj:
+        obj = self.get(name)
+        return dict(obj.get("status") or {}) if obj else {}
+
+    def wait_status(self, name: str, check: Callable[[Obj], bool], timeout: float = 20) -> Obj:
+        def matching() -> Obj | None:
+            status = self.status(name)
+            return status if status and check(status) else None
+
+        return wait_for(matching, timeout=timeout)
+
+    def wait_ready(self, name: str, timeout: float = 20) -> Obj:
+        return self.wait_status(name, lambda s: ready(s) == "True", timeout)
+
+    def events(self, name: str) -> list[Obj]:
+        return [
+            e
+            for e in self.k8s.list_objects("events", namespace="default")
+            if e.get("involvedObject", {}).get("name") == name
+        ]
+
+    def everything(self) -> str:
+        """Every stored object but the credential Secrets, as one text (for leak checks)."""
+        names = [
+            "alertintegrations",
+            "alertplatforms",
+            "clusteralertplatforms",
+            "events",
+            "configmaps",
+        ]
+        return json.dumps([self.k8s.list_objects(resource) for resource in names])
+
+
+def ready(status: Obj) -> str | None:
+    for condition in status.get("conditions", []):
+        if condition["type"] == "Ready":
+            return str(condition["status"])
+    return None
+
+
+def reason(status: Obj) -> str | None:
+    for condition in status.get("conditions", []):
+        if condition["type"] == "Ready":
+            return str(condition["reason"])
+    return None
+
+
+@contextmanager
+def running_operator() -> Iterator[KopfRunner]:
+    """The real operator (all of alertsync.handlers) under kopf, in a thread."""
+    try:
+        with KopfRunner(["run", "-A", "--standalone"], registry=REGISTRY, timeout=60) as runner:
+            yield runner
+    finally:
+        # `kopf run` makes the registry it ran with the process-wide default.
+        _give_others_a_fresh_registry()
+    assert runner.exception is None, runner.output
+    assert runner.exit_code == 0
