@@ -25,6 +25,9 @@ MAX_BACKOFF = 300.0
 # Credentials come back when a person fixes the Secret; the platform's resync
 # re-reads it and re-reconciles dependents sooner than this.
 CREDENTIALS_RETRY = 120.0
+RESYNC_RETRY = 30.0
+
+logger = logging.getLogger(__name__)
 
 
 @kopf.on.startup()
@@ -152,7 +155,12 @@ async def platform_resync(
         record = PlatformRecord.from_body(body)  # the body is a live view: spec edits show
         by_platform: kopf.Index[PlatformKey, IntegrationRecord] = kwargs["integrations_by_platform"]
         dependents: Iterable[IntegrationRecord] = by_platform.get(record.key, [])
-        seconds = await runtime.resync_platform(record, list(dependents), _platforms(kwargs))
+        try:
+            seconds = await runtime.resync_platform(record, list(dependents), _platforms(kwargs))
+        except Exception:
+            # A Kubernetes API hiccup must not end this platform's resync for good.
+            logger.exception("resync of %s %s failed; retrying", record.kind.value, record.name)
+            seconds = RESYNC_RETRY
         await runtime.sleep(record.key, seconds)
 
 

@@ -32,6 +32,7 @@ from alertsync.models import (
     AlertPlatformStatus,
     PlatformKind,
     PlatformRef,
+    ProductType,
 )
 from alertsync.models.platform import parse_duration
 from alertsync.platforms import SUPPORTED, build_adapter
@@ -234,15 +235,20 @@ class Runtime:
         now = _now()
         status = AlertPlatformStatus.model_validate(record.status)
         status.platform_uuid = record.uid
-        status.platform_name = record.spec.get("displayName") or record.name
-        status.product_type = record.spec.get("productType")
+        status.platform_name = str(record.spec.get("displayName") or record.name)
+        status.product_type = _product_type(record)
         status.integrations = len(integrations)
         listing: Sequence[Any] | None = None
         interval = _resync_seconds(record)
         ready: ConditionStatus
         try:
             account = await self.account(record, refresh=True)
-            listing = await self.adapter_for(account).list_all()
+            adapter = self.adapter_for(account)
+            if integrations:
+                listing = await adapter.list_all()
+            else:
+                await adapter.check()  # nothing to compare: prove the account works, cheaply
+                listing = []
         except AlertSyncError as exc:
             _record_failure(status, exc)
             ready, reason, message = "False", exc.reason, status.last_error or ""
@@ -250,7 +256,7 @@ class Runtime:
         else:
             status.credentials, status.api_reachable, status.last_error = "Accepted", True, None
             ready, reason = "True", "Connected"
-            message = f"credentials accepted; {len(listing)} objects on the platform"
+            message = "credentials accepted, API reachable"
             status.last_check_at = now
         status.observed_generation = record.generation
         status.conditions = set_condition(
@@ -284,6 +290,13 @@ class Runtime:
         for connection in self.connections.values():
             await connection.adapter.aclose()
         self.connections.clear()
+
+
+def _product_type(record: PlatformRecord) -> ProductType | None:
+    try:
+        return ProductType(str(record.spec.get("productType")))
+    except ValueError:
+        return None
 
 
 def _resync_seconds(record: PlatformRecord) -> float:

@@ -34,10 +34,16 @@ def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox
         assert TOKEN not in box.everything()
 
 
-@pytest.fixture
-def operator(sandbox: Sandbox, caplog: pytest.LogCaptureFixture) -> Iterator[KopfRunner]:
+@pytest.fixture(autouse=True)
+def no_secret_in_logs(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """Every e2e test, at DEBUG: the token shows in no log line, plain or base64."""
     caplog.set_level(logging.DEBUG)
-    with running_operator() as runner:
-        yield runner
+    yield
     assert TOKEN not in caplog.text
     assert base64.b64encode(TOKEN.encode()).decode() not in caplog.text
+
+
+@pytest.fixture
+def operator(sandbox: Sandbox) -> Iterator[KopfRunner]:
+    with running_operator() as runner:
+        yield runner

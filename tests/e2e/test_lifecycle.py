@@ -1,5 +1,7 @@
 """The operator end to end: kopf + Kubernetes emulator + Grafana OnCall simulator."""
 
+from typing import Any
+
 import pytest
 
 from tests.support.sandbox import Sandbox, ready, reason, running_operator
@@ -22,6 +24,12 @@ SEED_FIELDS = {
     "platformName",
     "productType",
 }
+
+
+def platform_ready(sandbox: Sandbox) -> dict[str, Any] | None:
+    platform = sandbox.k8s.read_object("alertplatforms", "oncall", namespace="default") or {}
+    status = platform.get("status") or {}
+    return status if ready(status) == "True" else None
 
 
 @pytest.mark.usefixtures("operator")
@@ -49,6 +57,16 @@ def test_create_then_edit_keeps_exactly_one_object(sandbox: Sandbox) -> None:
     assert (status["driftCount"], status["lastError"]) == (0, "")
     assert status["observedGeneration"] == 1
     assert not any(key.startswith("kopf") for key in status)
+    platform_status = wait_for(lambda: platform_ready(sandbox))
+    assert platform_status["credentials"] == "Accepted"
+    assert platform_status["apiReachable"] is True
+    assert platform_status["platformUuid"] == platform["metadata"]["uid"]
+    assert (platform_status["platformName"], platform_status["productType"]) == (
+        "OnCall sandbox",
+        "grafana-oncall",
+    )
+    assert platform_status["lastCheckAt"]
+    assert platform_status["integrations"] == 1
 
     sandbox.patch_spec("pay", {"displayName": "payments alerts v2", "targetState": "disabled"})
     status = sandbox.wait_status(
