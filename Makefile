@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: help install lint fmt test test-unit test-e2e demo crds chart clean
+.PHONY: help install lint fmt test test-unit test-e2e demo bench crds chart clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -40,6 +40,10 @@ test-e2e: $(STAMP) ## the operator against the Kubernetes emulator and the simul
 
 demo: $(STAMP) ## run the operator against the embedded sandbox and show it working
 	$(BIN)/python -m alertsim.demo
+
+N ?= 1000
+bench: $(STAMP) ## batched vs per-object observation, N integrations (N=10000 on request)
+	$(BIN)/python -m alertsim.bench --n $(N)
 
 crds: ## copy crds/ into the chart (a test fails when they differ)
 	rm -f charts/alertsync/crds/*.yaml && cp crds/*.yaml charts/alertsync/crds/

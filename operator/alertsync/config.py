@@ -1,9 +1,12 @@
-"""Operator settings, from the command line and the environment."""
+"""Operator settings, from the environment (the chart sets them)."""
 
 import os
 from dataclasses import dataclass
+from typing import Literal
 
-__all__ = ["OperatorConfig"]
+__all__ = ["ObserveMode", "OperatorConfig"]
+
+ObserveMode = Literal["batched", "per-object"]
 
 
 @dataclass(frozen=True)
@@ -12,12 +15,22 @@ class OperatorConfig:
     operator_namespace: str = "alertsync-system"
     # Integrations reconciled at once in one platform's resync.
     resync_concurrency: int = 8
+    # batched: one listing per platform per resyncInterval (the default).
+    # per-object: a timer per integration with its own GET and status write, the
+    # way most controllers poll; kept only so that `make bench` can compare.
+    observe_mode: ObserveMode = "batched"
+    poll_interval: float = 300.0
 
     @classmethod
     def from_env(cls) -> "OperatorConfig":
+        mode = os.environ.get("ALERTSYNC_OBSERVE_MODE", cls.observe_mode)
+        if mode not in ("batched", "per-object"):
+            raise ValueError(f"ALERTSYNC_OBSERVE_MODE must be batched or per-object, not {mode!r}")
         return cls(
             operator_namespace=os.environ.get("ALERTSYNC_NAMESPACE", cls.operator_namespace),
             resync_concurrency=int(
                 os.environ.get("ALERTSYNC_RESYNC_CONCURRENCY", cls.resync_concurrency)
             ),
+            observe_mode="per-object" if mode == "per-object" else "batched",
+            poll_interval=float(os.environ.get("ALERTSYNC_POLL_INTERVAL", cls.poll_interval)),
         )

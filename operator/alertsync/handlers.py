@@ -28,6 +28,8 @@ CREDENTIALS_RETRY = 120.0
 RESYNC_RETRY = 30.0
 
 logger = logging.getLogger(__name__)
+# Read once, at import: the observe mode decides which handlers exist.
+CONFIG = OperatorConfig.from_env()
 
 
 @kopf.on.startup()
@@ -47,7 +49,7 @@ async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) 
     logging.getLogger("kubernetes.client.rest").setLevel(logging.INFO)
     for handler in logging.getLogger().handlers:
         handler.addFilter(RedactingFilter())
-    memo.runtime = Runtime(Kube.connect(), OperatorConfig.from_env(), post_event=_post_event)
+    memo.runtime = Runtime(Kube.connect(), CONFIG, post_event=_post_event)
 
 
 @kopf.on.cleanup()
@@ -136,6 +138,22 @@ def _raise_for(outcome: Outcome, retry: int) -> None:
     else:
         delay = min(MAX_BACKOFF, 5.0 * 2**retry) * random.uniform(0.8, 1.2)  # noqa: S311
     raise kopf.TemporaryError(error.message, delay=delay)
+
+
+async def alertintegration_poll(body: kopf.Body, memo: kopf.Memo, **kwargs: Any) -> None:
+    """Per-object polling (benchmark baseline): one GET and one status write per interval.
+
+    Errors are already on the status; the next tick is the retry.
+    """
+    runtime: Runtime = memo.runtime
+    record = IntegrationRecord.from_body(body)
+    await runtime.reconcile_integration(record, _platforms(kwargs), heartbeat=False)
+
+
+if CONFIG.observe_mode == "per-object":
+    kopf.timer(GROUP, VERSION, INTEGRATIONS, id="poll", interval=CONFIG.poll_interval)(
+        alertintegration_poll
+    )
 
 
 # -- AlertPlatform and ClusterAlertPlatform ------------------------------------------

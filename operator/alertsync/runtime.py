@@ -40,7 +40,7 @@ from alertsync.platforms.base import PlatformAccount, PlatformAdapter
 from alertsync.reconcile import Dependencies, Event, IntegrationResource, Outcome, reconcile
 from alertsync.records import IntegrationRecord, PlatformKey, PlatformRecord, platform_key
 from alertsync.redaction import redact
-from alertsync.status import ConditionStatus, set_condition, status_patch
+from alertsync.status import HEARTBEAT, ConditionStatus, set_condition, status_patch
 
 __all__ = ["Runtime"]
 
@@ -163,7 +163,10 @@ class Runtime:
         record: IntegrationRecord,
         platforms: Mapping[PlatformKey, PlatformRecord],
         listing: Sequence[Any] | None = None,
+        *,
+        heartbeat: bool = True,
     ) -> Outcome:
+        """One pass for one integration. heartbeat=False writes lastReconcileAt every time."""
         async with self.locks[record.uid]:
             stored = self.written.get(record.uid, record.status)
             handled = stored.get("observedGeneration")
@@ -186,7 +189,7 @@ class Runtime:
             )
 
             async def write(new: AlertIntegrationStatus) -> None:
-                await self._write(record, new)
+                await self._write(record, new, heartbeat)
 
             deps = Dependencies(
                 resolve_platform=lambda ref, ns: self.resolve(ref, ns, platforms),
@@ -197,18 +200,20 @@ class Runtime:
             if outcome.released:
                 self.written.pop(record.uid, None)
             else:
-                await self._write(record, outcome.status)
+                await self._write(record, outcome.status, heartbeat)
             for event in outcome.events:
                 self.post_event(record, Event(event.type, event.reason, redact(event.message)))
             if outcome.error is not None:
                 logger.info("%s/%s: %s", *_where(record), redact(outcome.error.message))
             return outcome
 
-    async def _write(self, record: IntegrationRecord, new: AlertIntegrationStatus) -> None:
+    async def _write(
+        self, record: IntegrationRecord, new: AlertIntegrationStatus, heartbeat: bool
+    ) -> None:
         stored = self.written.get(record.uid, record.status)
         if new.last_error:
             new = new.model_copy(update={"last_error": redact(new.last_error)})
-        patch = status_patch(stored, new, _now())
+        patch = status_patch(stored, new, _now(), heartbeat=HEARTBEAT if heartbeat else None)
         if patch is None:
             return
         await self.kube.patch_status("alertintegrations", record.namespace, record.name, patch)
@@ -244,7 +249,7 @@ class Runtime:
         try:
             account = await self.account(record, refresh=True)
             adapter = self.adapter_for(account)
-            if integrations:
+            if integrations and self.config.observe_mode == "batched":
                 listing = await adapter.list_all()
             else:
                 await adapter.check()  # nothing to compare: prove the account works, cheaply
@@ -266,7 +271,7 @@ class Runtime:
         if patch is not None:
             await self.kube.patch_status(record.plural, record.namespace, record.name, patch)
 
-        if listing is not None:
+        if listing:
             gate = asyncio.Semaphore(self.config.resync_concurrency)
 
             async def one(integration: IntegrationRecord) -> None:

@@ -56,13 +56,18 @@ def to_wire(status: BaseModel) -> dict[str, Any]:
 
 
 def status_patch(
-    old: Mapping[str, Any], new: BaseModel, now: datetime, stamp: str = "lastReconcileAt"
+    old: Mapping[str, Any],
+    new: BaseModel,
+    now: datetime,
+    stamp: str = "lastReconcileAt",
+    heartbeat: timedelta | None = HEARTBEAT,
 ) -> dict[str, Any] | None:
     """The merge patch from `old` (as stored) to `new`, or None when nothing is due.
 
     Nothing is due when only the `stamp` time would move and the stored one is
-    younger than HEARTBEAT. Keys that `new` drops are sent as null (merge-patch
-    deletion); unknown keys in `old` (written by others) are left alone.
+    younger than `heartbeat` (None: the stamp is written whenever it moves).
+    Keys that `new` drops are sent as null (merge-patch deletion); unknown keys
+    in `old` (written by others) are left alone.
     """
     wire = to_wire(new)
     patch: dict[str, Any] = {k: v for k, v in wire.items() if old.get(k) != v}
@@ -72,7 +77,7 @@ def status_patch(
             patch[key] = None
     if set(patch) <= {stamp}:
         previous = _parse_time(old.get(stamp))
-        if previous is not None and now - previous < HEARTBEAT:
+        if heartbeat is not None and previous is not None and now - previous < heartbeat:
             return None
     return patch or None
 

@@ -93,6 +93,8 @@ class PlatformHttp:
     retry_after: Callable[[httpx.Response], float | None]
     # Waiting on a 429 that names no time (iLert, Mackerel, ZStack).
     default_retry_after: float = 30.0
+    # Requests to one account at once, whatever the number of reconciles.
+    in_flight: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(8))
 
     async def request(
         self,
@@ -117,9 +119,10 @@ class PlatformHttp:
         await self.throttle.acquire()
         url = path if path.startswith(("http://", "https://")) else self.base_url + path
         try:
-            response = await self.client.request(
-                method, url, json=json, params=params, headers=dict(self.auth_headers)
-            )
+            async with self.in_flight:
+                response = await self.client.request(
+                    method, url, json=json, params=params, headers=dict(self.auth_headers)
+                )
         except httpx.TimeoutException:
             raise PlatformUnavailableError(f"cannot {what}: the platform timed out") from None
         except httpx.TransportError as exc:

@@ -1,0 +1,83 @@
+"""Batched observation against the per-object baseline, counted (never timed).
+
+A regression to per-object polling fails here: the batched operator must read
+each platform once per resync, whatever the number of integrations, and write
+nothing to Kubernetes while nothing changes.
+"""
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+
+from tests.support.sandbox import Sandbox
+from tests.support.waiting import wait_for
+
+pytestmark = pytest.mark.e2e
+
+N = 5
+LIST = "/api/v1/integrations/"
+ONE = "/api/v1/integrations/{id}/"
+
+
+@contextmanager
+def operator_process(sandbox: Sandbox, mode: str) -> Iterator[None]:
+    env = {
+        **os.environ,
+        "KUBECONFIG": str(sandbox.kubeconfig),
+        "ALERTSYNC_OBSERVE_MODE": mode,
+        "ALERTSYNC_POLL_INTERVAL": "1",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "alertsync", "run", "-A", "--health", ""],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        yield
+    finally:
+        process.terminate()
+        process.wait(20)
+
+
+def steady_counts(sandbox: Sandbox, mode: str) -> tuple[int, int, int]:
+    """(listings, single GETs, integrations whose object was written) over 3 cycles."""
+    sandbox.apply_platform(resync="1s")
+    names = [f"i{n}" for n in range(N)]
+    for name in names:
+        sandbox.create(name, displayName=name)
+    with operator_process(sandbox, mode):
+        for name in names:
+            sandbox.wait_ready(name, timeout=30)
+        requests = sandbox.oncall.requests
+        wait_for(lambda: requests.count("GET", LIST) >= 2 or requests.count("GET", ONE) > N * 2)
+        versions = {n: sandbox.get(n)["metadata"]["resourceVersion"] for n in names}  # type: ignore[index]
+        lists, gets = requests.count("GET", LIST), requests.count("GET", ONE)
+        checks = requests.count("GET", LIST) + 3 if mode == "batched" else None
+        # Three resync cycles: counted by the listings (batched) or by the timers.
+        if checks is not None:
+            wait_for(lambda: requests.count("GET", LIST) >= checks, timeout=15)
+        else:
+            wait_for(lambda: requests.count("GET", ONE) >= gets + 3 * N, timeout=15)
+        written = sum(
+            sandbox.get(n)["metadata"]["resourceVersion"] != versions[n]  # type: ignore[index]
+            for n in names
+        )
+        return requests.count("GET", LIST) - lists, requests.count("GET", ONE) - gets, written
+
+
+def test_batched_mode_lists_once_per_cycle_and_writes_nothing(sandbox: Sandbox) -> None:
+    listings, single_gets, written = steady_counts(sandbox, "batched")
+    assert listings >= 3
+    assert single_gets == 0
+    assert written == 0
+
+
+def test_per_object_baseline_reads_and_writes_each_integration(sandbox: Sandbox) -> None:
+    _, single_gets, written = steady_counts(sandbox, "per-object")
+    assert single_gets >= 3 * N
+    assert written == N
