@@ -7,7 +7,7 @@ is the pending-create record, which must land before the platform create.
 """
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -45,6 +45,8 @@ __all__ = [
 
 # A drift in which the object itself disappeared from the platform.
 ABSENT = "absent"
+# The drifted-field name adapters use when our marker is missing or wrong.
+MARKER_FIELD = "marker"
 
 
 @dataclass(frozen=True)
@@ -118,10 +120,9 @@ class _Pass:
         self.status = resource.status.model_copy(update={"uuid": resource.uid})
         self.events: list[Event] = []
         self.observation: Observation | None = None
-        self.spec: AlertIntegrationSpec | None = None
 
     async def run(self, listing: Sequence[Any] | None) -> Outcome:
-        spec = self.spec = parse_spec(self.resource.spec)
+        spec = parse_spec(self.resource.spec)
         self.status.target_state = spec.target_state
         account = await self.deps.resolve_platform(spec.platform_ref, self.resource.namespace)
         self.status.platform_uuid = account.uid
@@ -222,12 +223,16 @@ class _Pass:
         adopted_now: bool,
     ) -> Outcome:
         self._record_object(obs, origin=self.status.origin or "created")
+        observe_only = spec.management_policy is ManagementPolicy.OBSERVE_ONLY
+        if observe_only and MARKER_FIELD in obs.drifted_fields:
+            # ObserveOnly never writes our marker, so its absence is no drift.
+            kept = tuple(f for f in obs.drifted_fields if f != MARKER_FIELD)
+            obs = replace(obs, drifted_fields=kept)
         if obs.up_to_date:
             self._resolve_drift()
             return self._in_sync(obs)
 
         fields = _fields(obs)
-        observe_only = spec.management_policy is ManagementPolicy.OBSERVE_ONLY
         # Differences right after a spec change or an adoption are the work
         # asked for, not drift; in ObserveOnly every difference is reported.
         spec_changed = self.old.observed_generation != self.resource.generation

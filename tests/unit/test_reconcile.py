@@ -276,6 +276,16 @@ async def test_observe_only_reports_drift_once_and_never_writes() -> None:
     assert second.events == ()
 
 
+async def test_observe_only_adopting_a_foreign_object_is_not_drift_for_the_missing_marker() -> None:
+    world = World()
+    world.adapter.objects["C9"] = Remote("pay alerts", marker=None)
+    spec = {**SPEC, "managementPolicy": "ObserveOnly", "adoptionPolicy": "AdoptExisting"}
+    outcome = await world.run(spec)
+    assert world.adapter.writes == []
+    assert (outcome.status.origin, outcome.status.drift_count) == ("adopted", 0)
+    assert condition(outcome, "Ready") == ("True", "Reconciled")
+
+
 async def test_observe_only_does_not_create_a_missing_object() -> None:
     world = World()
     outcome = await world.run({**SPEC, "managementPolicy": "ObserveOnly"})
