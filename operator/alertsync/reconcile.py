@@ -306,6 +306,7 @@ class _Pass:
             webhook_url=spec.webhook.url if spec.webhook else None,
             block=spec.block_for(product),
             external_id=self.old.webhook_id,
+            create_pending=self.old.create_pending_since is not None,
         )
 
     def _record_object(self, obs: Observation, origin: Literal["created", "adopted"]) -> None:

@@ -63,6 +63,9 @@ class DesiredIntegration:
     # The platform's own spec block (e.g. GrafanaOnCallSpec), checked to match.
     block: Any
     external_id: str | None = None
+    # A create was sent whose outcome is unknown: our object may exist under
+    # any name, so a targeted observe must look for the marker everywhere.
+    create_pending: bool = False
 
     @property
     def marker(self) -> str:

@@ -103,6 +103,7 @@ def desired(
     name: str = NAME,
     state: TargetState = TargetState.ENABLED,
     external_id: str | None = None,
+    create_pending: bool = False,
 ) -> DesiredIntegration:
     """An AlertIntegration's ask; `block` is spec.grafanaOnCall as a user writes it."""
     return DesiredIntegration(
@@ -114,6 +115,7 @@ def desired(
         webhook_url=None,
         block=GrafanaOnCallSpec.model_validate(block or {}),
         external_id=external_id,
+        create_pending=create_pending,
     )
 
 
@@ -262,8 +264,13 @@ async def test_observe_without_id_finds_a_renamed_integration_by_marker(
     assert (with_listing.match, with_listing.external_id) == (Match.MARKER, ours["id"])
     assert with_listing.drifted_fields == ("displayName",)
 
-    # The targeted read must find it too, or the reconciler creates a duplicate.
-    assert await adapter.observe(desired()) == with_listing
+    # While the create is pending, the targeted read must find it too, or the
+    # reconciler creates a duplicate.
+    assert await adapter.observe(desired(create_pending=True)) == with_listing
+    # Without a pending create, no full listing is paid for on every new object.
+    sim.requests.clear()
+    assert not (await adapter.observe(desired())).exists
+    assert sim.requests.total == 1
 
 
 async def test_observe_finds_a_foreign_integration_by_name(
@@ -351,8 +358,8 @@ async def test_a_stored_id_that_is_gone_is_absent(
     seen = await adapter.observe(desired(external_id=created.external_id))
 
     assert not seen.exists
-    # The id is gone: the name-filtered listing, then the full one for the marker.
-    assert sim.requests.snapshot() == {f"GET {ONE}": 1, f"GET {INTEGRATIONS}": 2}
+    # The id is gone: then marker and name, with one filtered listing.
+    assert sim.requests.snapshot() == {f"GET {ONE}": 1, f"GET {INTEGRATIONS}": 1}
 
 
 async def test_observe_never_writes(

@@ -53,9 +53,9 @@ class GrafanaOnCallAdapter:
             candidates: Sequence[OnCallIntegration] = await self.client.list_integrations(
                 name=desired.display_name
             )
-            if not candidates:
-                # Our own object may have been renamed before its id was recorded:
-                # only the marker finds it then. Rare (no id, or the id is gone).
+            if not candidates and desired.create_pending:
+                # Our own create, renamed before its id was recorded: only the
+                # marker finds it then. Rare, so the full listing is affordable.
                 candidates = await self.client.list_integrations()
         else:
             for item in listing:
