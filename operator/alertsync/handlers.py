@@ -151,7 +151,8 @@ async def alertintegration_poll(body: kopf.Body, memo: kopf.Memo, **kwargs: Any)
 
 
 if CONFIG.observe_mode == "per-object":
-    kopf.timer(GROUP, VERSION, INTEGRATIONS, id="poll", interval=CONFIG.poll_interval)(
+    # sharp: every interval from the first tick, as a polling controller does.
+    kopf.timer(GROUP, VERSION, INTEGRATIONS, id="poll", interval=CONFIG.poll_interval, sharp=True)(
         alertintegration_poll
     )
 
@@ -179,7 +180,8 @@ async def platform_resync(
             # A Kubernetes API hiccup must not end this platform's resync for good.
             logger.exception("resync of %s %s failed; retrying", record.kind.value, record.name)
             seconds = RESYNC_RETRY
-        await runtime.sleep(record.key, seconds)
+        # kopf's stop flag ends the wait too: a clean exit, no cancellation.
+        await runtime.sleep(record.key, stopped.wait(seconds))
 
 
 @kopf.on.update(GROUP, VERSION, "alertplatforms", id="wake")

@@ -6,11 +6,10 @@ status only when it changed, and runs each platform's batched resync.
 """
 
 import asyncio
-import contextlib
 import logging
 import random
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -253,7 +252,6 @@ class Runtime:
                 listing = await adapter.list_all()
             else:
                 await adapter.check()  # nothing to compare: prove the account works, cheaply
-                listing = []
         except AlertSyncError as exc:
             _record_failure(status, exc)
             ready, reason, message = "False", exc.reason, status.last_error or ""
@@ -271,7 +269,7 @@ class Runtime:
         if patch is not None:
             await self.kube.patch_status(record.plural, record.namespace, record.name, patch)
 
-        if listing:
+        if listing is not None:
             gate = asyncio.Semaphore(self.config.resync_concurrency)
 
             async def one(integration: IntegrationRecord) -> None:
@@ -284,11 +282,16 @@ class Runtime:
     def wake(self, key: PlatformKey) -> None:
         self.wakeups[key].set()
 
-    async def sleep(self, key: PlatformKey, seconds: float) -> None:
-        """Wait for the next resync, or less when the platform's spec changes."""
+    async def sleep(self, key: PlatformKey, timer: Awaitable[object]) -> None:
+        """Wait until `timer` ends (the next resync, or the operator stopping), or
+        less when the platform's spec changes."""
         event = self.wakeups[key]
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(event.wait(), timeout=seconds)
+        waits = {asyncio.ensure_future(timer), asyncio.ensure_future(event.wait())}
+        try:
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for wait in waits:
+                wait.cancel()
         event.clear()
 
     async def aclose(self) -> None:
