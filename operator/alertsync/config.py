@@ -20,6 +20,8 @@ class OperatorConfig:
     # way most controllers poll; kept only so that `make bench` can compare.
     observe_mode: ObserveMode = "batched"
     poll_interval: float = 300.0
+    # Platform writes (creates, repairs) one resync may make; the rest wait a cycle.
+    max_repairs_per_cycle: int = 100
 
     @classmethod
     def from_env(cls) -> "OperatorConfig":
@@ -33,4 +35,7 @@ class OperatorConfig:
             ),
             observe_mode="per-object" if mode == "per-object" else "batched",
             poll_interval=float(os.environ.get("ALERTSYNC_POLL_INTERVAL", cls.poll_interval)),
+            max_repairs_per_cycle=int(
+                os.environ.get("ALERTSYNC_MAX_REPAIRS_PER_CYCLE", cls.max_repairs_per_cycle)
+            ),
         )

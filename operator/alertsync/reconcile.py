@@ -83,6 +83,9 @@ class Dependencies:
     # Writes the status at once; used for the pending-create record.
     write_status: Callable[[AlertIntegrationStatus], Awaitable[None]]
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC).replace(microsecond=0))
+    # Asked before each platform write; False defers the write to a later pass.
+    # A resync passes its per-cycle repair budget; spec changes pass nothing.
+    may_write: Callable[[], bool] = field(default=lambda: True)
 
 
 def parse_spec(raw: Mapping[str, Any]) -> AlertIntegrationSpec:
@@ -174,6 +177,8 @@ class _Pass:
             self.status.current_state = CurrentState.ABSENT
             return self._finish("False", "NotFound", message + "; ObserveOnly does not create it")
 
+        if not self.deps.may_write():
+            return self._deferred()
         self.status.create_pending_since = self.now
         await self.deps.write_status(self.status)
         obs = await adapter.create(desired)
@@ -237,6 +242,8 @@ class _Pass:
         # asked for, not drift; in ObserveOnly every difference is reported.
         spec_changed = self.old.observed_generation != self.resource.generation
         is_drift = observe_only or not (spec_changed or adopted_now)
+        if not observe_only and not self.deps.may_write():
+            return self._deferred()
         new_drift = self._count_drift(fields, active=True) if is_drift else False
 
         if observe_only:
@@ -308,6 +315,10 @@ class _Pass:
             external_id=self.old.webhook_id,
             create_pending=self.old.create_pending_since is not None,
         )
+
+    def _deferred(self) -> Outcome:
+        """Nothing written, nothing counted: the next pass does it."""
+        return Outcome(self.old)
 
     def _record_object(self, obs: Observation, origin: Literal["created", "adopted"]) -> None:
         self.status.webhook_id = obs.external_id

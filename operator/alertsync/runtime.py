@@ -164,6 +164,7 @@ class Runtime:
         listing: Sequence[Any] | None = None,
         *,
         heartbeat: bool = True,
+        may_write: Callable[[], bool] = lambda: True,
     ) -> Outcome:
         """One pass for one integration. heartbeat=False writes lastReconcileAt every time."""
         async with self.locks[record.uid]:
@@ -194,6 +195,7 @@ class Runtime:
                 resolve_platform=lambda ref, ns: self.resolve(ref, ns, platforms),
                 adapter_for=self.adapter_for,
                 write_status=write,
+                may_write=may_write,
             )
             outcome = await reconcile(resource, deps, listing)
             if outcome.released:
@@ -271,12 +273,23 @@ class Runtime:
 
         if listing is not None:
             gate = asyncio.Semaphore(self.config.resync_concurrency)
+            budget = _Budget(self.config.max_repairs_per_cycle)
 
             async def one(integration: IntegrationRecord) -> None:
                 async with gate:
-                    await self.reconcile_integration(integration, platforms, listing)
+                    await self.reconcile_integration(
+                        integration, platforms, listing, may_write=budget.take
+                    )
 
             await asyncio.gather(*(one(i) for i in integrations if not i.deleting))
+            if budget.refused:
+                logger.warning(
+                    "%s %s: %d repairs deferred to the next resync (at most %d a cycle)",
+                    record.kind.value,
+                    record.name,
+                    budget.refused,
+                    budget.limit,
+                )
         return interval * random.uniform(0.9, 1.1)  # noqa: S311 - jitter, not crypto
 
     def wake(self, key: PlatformKey) -> None:
@@ -298,6 +311,21 @@ class Runtime:
         for connection in self.connections.values():
             await connection.adapter.aclose()
         self.connections.clear()
+
+
+class _Budget:
+    """How many platform writes one resync may still make (a storm of drift, or a
+    platform restored from an old backup, is repaired over a few cycles)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit, self.left, self.refused = limit, limit, 0
+
+    def take(self) -> bool:
+        if self.left > 0:
+            self.left -= 1
+            return True
+        self.refused += 1
+        return False
 
 
 def _product_type(record: PlatformRecord) -> ProductType | None:

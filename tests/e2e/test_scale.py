@@ -24,24 +24,26 @@ ONE = "/api/v1/integrations/{id}/"
 
 
 @contextmanager
-def operator_process(sandbox: Sandbox, mode: str) -> Iterator[None]:
-    env = {
+def operator_process(sandbox: Sandbox, mode: str, **env: str) -> Iterator[None]:
+    environment = {
         **os.environ,
         "KUBECONFIG": str(sandbox.kubeconfig),
         "ALERTSYNC_OBSERVE_MODE": mode,
         "ALERTSYNC_POLL_INTERVAL": "1",
+        **env,
     }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "alertsync", "run", "-A", "--health", ""],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        yield
-    finally:
-        process.terminate()
-        process.wait(20)
+    with (sandbox.kubeconfig.parent / "operator.log").open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "alertsync", "run", "-A", "--health", ""],
+            env=environment,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            yield
+        finally:
+            process.terminate()
+            process.wait(20)
 
 
 def steady_counts(sandbox: Sandbox, mode: str) -> tuple[int, int, int]:
@@ -81,3 +83,18 @@ def test_per_object_baseline_reads_and_writes_each_integration(sandbox: Sandbox)
     _, single_gets, written = steady_counts(sandbox, "per-object")
     assert single_gets >= 3 * N
     assert written == N
+
+
+def test_repairs_beyond_the_cycle_budget_wait_for_the_next_cycle(sandbox: Sandbox) -> None:
+    sandbox.apply_platform(resync="1s")
+    names = ["a", "b", "c"]
+    for name in names:
+        sandbox.create(name, displayName=name)
+    with operator_process(sandbox, "batched", ALERTSYNC_MAX_REPAIRS_PER_CYCLE="1"):
+        ids = [sandbox.wait_ready(name, timeout=30)["webhookId"] for name in names]
+        for id_, name in zip(ids, names, strict=True):
+            sandbox.oncall.rename(id_, f"{name} renamed")
+        for name in names:
+            sandbox.wait_status(name, lambda s: s["driftCount"] == 1, timeout=20)
+    log = (sandbox.kubeconfig.parent / "operator.log").read_text()
+    assert "repairs deferred to the next resync (at most 1 a cycle)" in log

@@ -131,6 +131,7 @@ class World:
     status_writes: list[AlertIntegrationStatus] = field(default_factory=list)
     resolve_error: AlertSyncError | None = None
     resolved: int = 0
+    may_write: bool = True
 
     def deps(self) -> Dependencies:
         async def resolve(ref: PlatformRef, namespace: str) -> PlatformAccount:
@@ -145,7 +146,9 @@ class World:
         def adapter_for(account: PlatformAccount) -> PlatformAdapter:
             return self.adapter
 
-        return Dependencies(resolve, adapter_for, write, clock=lambda: NOW)
+        return Dependencies(
+            resolve, adapter_for, write, clock=lambda: NOW, may_write=lambda: self.may_write
+        )
 
     async def run(
         self,
@@ -457,3 +460,26 @@ async def test_delete_with_an_invalid_spec_releases_without_platform_calls() -> 
     outcome = await world.run({"platformRef": {}}, deleting=True)
     assert outcome.released
     assert world.resolved == 0
+
+
+async def test_without_write_budget_a_repair_waits_and_counts_nothing() -> None:
+    world = World()
+    first = await world.run()
+    world.adapter.objects["C1"].name = "renamed by hand"
+    world.may_write = False
+    deferred = await world.run(status=first.status)
+    assert world.adapter.writes == ["create C1"]
+    assert deferred.status == first.status
+    assert deferred.events == ()
+    world.may_write = True
+    repaired = await world.run(status=deferred.status)
+    assert repaired.status.drift_count == 1
+    assert world.adapter.writes[-1] == "update C1"
+
+
+async def test_without_write_budget_a_create_waits() -> None:
+    world = World(may_write=False)
+    outcome = await world.run()
+    assert world.adapter.writes == []
+    assert world.status_writes == []
+    assert outcome.status.webhook_id is None
