@@ -6,7 +6,7 @@ behind our back. The scenarios themselves never name a platform.
 """
 
 import dataclasses
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -31,6 +31,7 @@ from alertsync.platforms.base import (
     PlatformAccount,
     PlatformAdapter,
 )
+from tests.support.transport import capped
 
 SimT = TypeVar("SimT", bound=Simulator)
 
@@ -71,23 +72,7 @@ class PlatformCase(Generic[SimT]):
             url=self.url,
             token=SecretStr(token),
         )
-        return build_adapter(account, transport=httpx.MockTransport(_capped(sim)))
-
-
-def _capped(
-    sim: Simulator, cap: int = 50
-) -> Callable[[httpx.Request], Coroutine[Any, Any, httpx.Response]]:
-    """The simulator's handler, failing the test instead of hanging when a client loops."""
-    sent = 0
-
-    async def handle(request: httpx.Request) -> httpx.Response:
-        nonlocal sent
-        sent += 1
-        if sent > cap:
-            raise AssertionError(f"more than {cap} requests: is the client looping?")
-        return await sim.handle(request)
-
-    return handle
+        return build_adapter(account, transport=httpx.MockTransport(capped(sim.handle, 50)))
 
 
 # -- the rows ------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ own methods, which skip the API (and its request log).
 """
 
 import dataclasses
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
@@ -26,6 +26,7 @@ from alertsync.platforms import build_adapter
 from alertsync.platforms.base import DesiredIntegration, Match, PlatformAccount, marker
 from alertsync.platforms.grafana_oncall import GrafanaOnCallAdapter
 from alertsync.platforms.grafana_oncall.wire import OnCallIntegration, OnCallRoute
+from tests.support.transport import capped
 
 BASE = "http://oncall.test"
 TOKEN = "adapter-admin-token-6a0e4b7d"
@@ -39,22 +40,6 @@ ONE = "/api/v1/integrations/{id}/"
 MAINTENANCE_START = "/api/v1/integrations/{id}/maintenance_start/"
 MAINTENANCE_STOP = "/api/v1/integrations/{id}/maintenance_stop/"
 DAY = 24 * 3600.0
-
-Handler = Callable[[httpx.Request], Coroutine[Any, Any, httpx.Response]]
-
-
-def capped(handler: Handler, cap: int = 60) -> Handler:
-    """`handler`, failing the test at once instead of looping until rate limited."""
-    sent = 0
-
-    async def handle(request: httpx.Request) -> httpx.Response:
-        nonlocal sent
-        sent += 1
-        if sent > cap:
-            raise AssertionError(f"more than {cap} requests: is the client looping?")
-        return await handler(request)
-
-    return handle
 
 
 # The drifted-field name of targetState (maintenance on or off).
@@ -90,7 +75,7 @@ async def adapter(sim: GrafanaOnCallSimulator) -> AsyncIterator[GrafanaOnCallAda
         url=BASE,
         token=SecretStr(TOKEN),
     )
-    built = build_adapter(account, transport=httpx.MockTransport(capped(sim.handle)))
+    built = build_adapter(account, transport=httpx.MockTransport(capped(sim.handle, 60)))
     assert isinstance(built, GrafanaOnCallAdapter)
     yield built
     await built.aclose()

@@ -6,7 +6,7 @@ that names the operation, the object and the platform's own words, and never the
 """
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -28,6 +28,7 @@ from alertsync.platforms.base import PlatformAccount
 from alertsync.platforms.grafana_oncall import GrafanaOnCallAdapter, GrafanaOnCallClient
 from alertsync.platforms.grafana_oncall.client import describe_error, retry_after
 from alertsync.platforms.http import PlatformHttp, Throttle
+from tests.support.transport import Handler, capped
 
 BASE = "http://oncall.test"
 TOKEN = "client-editor-token-4f1c9e2a"
@@ -37,22 +38,6 @@ TEAM = "TAAAAAAAAAAAA"
 INTEGRATIONS = "/api/v1/integrations/"
 ONE = "/api/v1/integrations/{id}/"
 MISSING = "CNOSUCHTHING1"
-
-Handler = Callable[[httpx.Request], Coroutine[Any, Any, httpx.Response]]
-
-
-def capped(handler: Handler, cap: int = 40) -> Handler:
-    """`handler`, failing the test at once instead of looping until rate limited."""
-    sent = 0
-
-    async def handle(request: httpx.Request) -> httpx.Response:
-        nonlocal sent
-        sent += 1
-        if sent > cap:
-            raise AssertionError(f"more than {cap} requests: is the client looping?")
-        return await handler(request)
-
-    return handle
 
 
 @pytest.fixture
@@ -87,7 +72,7 @@ def make_client(
 ) -> GrafanaOnCallClient:
     """A client wired like build_adapter wires it, but with the throttle on `clock`."""
     http = PlatformHttp(
-        client=httpx.AsyncClient(transport=httpx.MockTransport(capped(handler))),
+        client=httpx.AsyncClient(transport=httpx.MockTransport(capped(handler, 40))),
         base_url=BASE,
         auth_headers={"Authorization": token},
         throttle=Throttle(per_minute, clock=clock),
