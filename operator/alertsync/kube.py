@@ -55,6 +55,36 @@ class Kube:
             key: base64.b64decode(value).decode("utf-8", "replace") for key, value in data.items()
         }
 
+    async def read_platform(self, key: tuple[str, str | None, str]) -> dict[str, Any] | None:
+        """An AlertPlatform or ClusterAlertPlatform by (kind, namespace, name), or None."""
+        kind, namespace, name = key
+        try:
+            body: object
+            if namespace is None:
+                body = await asyncio.to_thread(
+                    self.custom.get_cluster_custom_object,
+                    GROUP,
+                    VERSION,
+                    "clusteralertplatforms",
+                    name,
+                )
+            else:
+                body = await asyncio.to_thread(
+                    self.custom.get_namespaced_custom_object,
+                    GROUP,
+                    VERSION,
+                    namespace,
+                    "alertplatforms",
+                    name,
+                )
+        except ApiException as exc:
+            if exc.status == 404:
+                return None
+            raise PlatformUnavailableError(
+                f"cannot read {kind} {name}: Kubernetes answered {exc.status}"
+            ) from None
+        return body if isinstance(body, dict) else None
+
     async def patch_status(
         self, plural: str, namespace: str | None, name: str, patch: dict[str, Any]
     ) -> None:

@@ -9,7 +9,7 @@ import asyncio
 import logging
 import random
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -80,6 +80,28 @@ class Runtime:
         self.written: dict[str, dict[str, Any]] = {}
         self.wakeups: defaultdict[PlatformKey, asyncio.Event] = defaultdict(asyncio.Event)
         self.account_locks: defaultdict[PlatformKey, asyncio.Lock] = defaultdict(asyncio.Lock)
+        # What the watch streams last showed: platforms, and integrations per platform.
+        self.platforms: dict[PlatformKey, PlatformRecord] = {}
+        self.integrations: defaultdict[PlatformKey, dict[str, IntegrationRecord]] = defaultdict(
+            dict
+        )
+        self.platform_of: dict[str, PlatformKey] = {}
+
+    # -- what exists ------------------------------------------------------------
+
+    def track_integration(self, record: IntegrationRecord, *, gone: bool = False) -> None:
+        previous = self.platform_of.pop(record.uid, None)
+        if previous is not None:
+            self.integrations[previous].pop(record.uid, None)
+        if not gone:
+            self.platform_of[record.uid] = record.platform
+            self.integrations[record.platform][record.uid] = record
+
+    def track_platform(self, record: PlatformRecord, *, gone: bool = False) -> None:
+        if gone:
+            self.platforms.pop(record.key, None)
+        else:
+            self.platforms[record.key] = record
 
     # -- platforms and credentials ---------------------------------------------
 
@@ -144,10 +166,13 @@ class Runtime:
     def adapter_for(self, account: PlatformAccount) -> PlatformAdapter:
         return self.connections[account.key].adapter
 
-    async def resolve(
-        self, ref: PlatformRef, namespace: str, platforms: Mapping[PlatformKey, PlatformRecord]
-    ) -> PlatformAccount:
-        record = platforms.get(platform_key(ref.kind.value, namespace, ref.name))
+    async def resolve(self, ref: PlatformRef, namespace: str) -> PlatformAccount:
+        key = platform_key(ref.kind.value, namespace, ref.name)
+        record = self.platforms.get(key)
+        if record is None:
+            # Not seen on its watch stream yet (the operator is starting): ask.
+            body = await self.kube.read_platform(key)
+            record = PlatformRecord.from_body(body) if body is not None else None
         if record is None:
             where = f" in namespace {namespace}" if ref.kind is PlatformKind.NAMESPACED else ""
             raise InvalidSpecError(
@@ -160,7 +185,6 @@ class Runtime:
     async def reconcile_integration(
         self,
         record: IntegrationRecord,
-        platforms: Mapping[PlatformKey, PlatformRecord],
         listing: Sequence[Any] | None = None,
         *,
         heartbeat: bool = True,
@@ -192,7 +216,7 @@ class Runtime:
                 await self._write(record, new, heartbeat)
 
             deps = Dependencies(
-                resolve_platform=lambda ref, ns: self.resolve(ref, ns, platforms),
+                resolve_platform=self.resolve,
                 adapter_for=self.adapter_for,
                 write_status=write,
                 may_write=may_write,
@@ -227,18 +251,14 @@ class Runtime:
 
     # -- one platform's resync ---------------------------------------------------
 
-    async def resync_platform(
-        self,
-        record: PlatformRecord,
-        integrations: Sequence[IntegrationRecord],
-        platforms: Mapping[PlatformKey, PlatformRecord],
-    ) -> float:
+    async def resync_platform(self, record: PlatformRecord) -> float:
         """Check the platform, list its objects once, reconcile every integration.
 
         Returns the seconds to wait before the next resync (with jitter, so
         that platforms started together do not resync together).
         """
         now = _now()
+        integrations = list(self.integrations[record.key].values())
         status = AlertPlatformStatus.model_validate(record.status)
         status.platform_uuid = record.uid
         status.platform_name = str(record.spec.get("displayName") or record.name)
@@ -277,9 +297,7 @@ class Runtime:
 
             async def one(integration: IntegrationRecord) -> None:
                 async with gate:
-                    await self.reconcile_integration(
-                        integration, platforms, listing, may_write=budget.take
-                    )
+                    await self.reconcile_integration(integration, listing, may_write=budget.take)
 
             await asyncio.gather(*(one(i) for i in integrations if not i.deleting))
             if budget.refused:
