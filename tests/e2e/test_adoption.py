@@ -64,7 +64,10 @@ def test_someone_elses_object_is_refused_then_adopted_on_request_and_orphaned(
     [remote] = sandbox.oncall.integrations()
     assert remote["description_short"] is None
     assert sandbox.oncall.requests.count("POST") == sandbox.oncall.requests.count("PUT") == 0
-    refused = [e for e in sandbox.events("pay") if e["reason"] == "AdoptionRefused"]
+    # kopf posts Events from a queue, a moment after the status is written.
+    refused = wait_for(
+        lambda: [e for e in sandbox.events("pay") if e["reason"] == "AdoptionRefused"]
+    )
     assert len(refused) == 1
     assert refused[0]["type"] == "Warning"
 

@@ -79,8 +79,13 @@ def test_create_then_edit_keeps_exactly_one_object(sandbox: Sandbox) -> None:
     assert remote["name"] == "payments alerts v2"
     assert remote["maintenance_mode"] == "debug"
     assert status["driftCount"] == 0
-    reasons = sorted(e["reason"] for e in sandbox.events("pay"))
-    assert reasons == ["Created", "Updated"]
+
+    # kopf posts Events from a queue, a moment after the status is written.
+    def two_events() -> list[dict[str, Any]] | None:
+        found = sandbox.events("pay")
+        return found if len(found) >= 2 else None
+
+    assert sorted(e["reason"] for e in wait_for(two_events)) == ["Created", "Updated"]
 
 
 @pytest.mark.usefixtures("operator")
