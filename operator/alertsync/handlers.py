@@ -69,13 +69,17 @@ def _post_event(record: IntegrationRecord, event: Event) -> None:
 
 
 @kopf.on.event(GROUP, VERSION, INTEGRATIONS, id="track")
-def alertintegration_track(body: kopf.Body, type: str | None, memo: kopf.Memo, **_: Any) -> None:
+async def alertintegration_track(
+    body: kopf.Body, type: str | None, memo: kopf.Memo, **_: Any
+) -> None:
+    # async on purpose: kopf runs sync handlers in threads, and these maps are
+    # read by the resync on the event loop.
     memo.runtime.track_integration(IntegrationRecord.from_body(body), gone=type == "DELETED")
 
 
 @kopf.on.event(GROUP, VERSION, "alertplatforms", id="track")
 @kopf.on.event(GROUP, VERSION, "clusteralertplatforms", id="track")
-def platform_track(body: kopf.Body, type: str | None, memo: kopf.Memo, **_: Any) -> None:
+async def platform_track(body: kopf.Body, type: str | None, memo: kopf.Memo, **_: Any) -> None:
     memo.runtime.track_platform(PlatformRecord.from_body(body), gone=type == "DELETED")
 
 
