@@ -11,8 +11,6 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import ValidationError
-
 from alertsync.errors import AdoptionRefusedError, AlertSyncError, InvalidSpecError
 from alertsync.models import (
     AdoptionPolicy,
@@ -25,6 +23,7 @@ from alertsync.models import (
     PlatformRef,
     ProductType,
 )
+from alertsync.models.common import parse_spec
 from alertsync.platforms.base import (
     DesiredIntegration,
     Match,
@@ -39,7 +38,6 @@ __all__ = [
     "Event",
     "IntegrationResource",
     "Outcome",
-    "parse_spec",
     "reconcile",
 ]
 
@@ -88,16 +86,6 @@ class Dependencies:
     may_write: Callable[[], bool] = field(default=lambda: True)
 
 
-def parse_spec(raw: Mapping[str, Any]) -> AlertIntegrationSpec:
-    """The spec as a model, or an InvalidSpecError naming the first bad field."""
-    try:
-        return AlertIntegrationSpec.model_validate(raw)
-    except ValidationError as exc:
-        first = exc.errors(include_url=False, include_input=False)[0]
-        path = ".".join(str(part) for part in ("spec", *first["loc"]))
-        raise InvalidSpecError(path, first["msg"]) from None
-
-
 async def reconcile(
     resource: IntegrationResource,
     deps: Dependencies,
@@ -125,7 +113,7 @@ class _Pass:
         self.observation: Observation | None = None
 
     async def run(self, listing: Sequence[Any] | None) -> Outcome:
-        spec = parse_spec(self.resource.spec)
+        spec = parse_spec(AlertIntegrationSpec, self.resource.spec)
         self.status.target_state = spec.target_state
         account = await self.deps.resolve_platform(spec.platform_ref, self.resource.namespace)
         self.status.platform_uuid = account.uid

@@ -33,6 +33,7 @@ from alertsync.models import (
     PlatformRef,
     ProductType,
 )
+from alertsync.models.common import parse_spec
 from alertsync.models.platform import parse_duration
 from alertsync.platforms import SUPPORTED, build_adapter
 from alertsync.platforms.base import PlatformAccount, PlatformAdapter
@@ -56,7 +57,7 @@ def _now() -> datetime:
 
 @dataclass
 class _Connection:
-    source: tuple[str, int, str]  # platform uid, generation, credential fingerprint
+    source: tuple[str, int]  # platform uid and generation it was built from
     account: PlatformAccount
     adapter: PlatformAdapter
 
@@ -113,15 +114,10 @@ class Runtime:
 
     async def _account(self, record: PlatformRecord, *, refresh: bool) -> PlatformAccount:
         cached = self.connections.get(record.key)
-        if cached and not refresh and cached.source[:2] == (record.uid, record.generation):
+        if cached and not refresh and cached.source == (record.uid, record.generation):
             return cached.account
         what = f"{record.kind.value} {record.name!r}"
-        try:
-            spec = AlertPlatformSpec.model_validate(record.spec)
-        except ValidationError as exc:
-            first = exc.errors(include_url=False, include_input=False)[0]
-            field = ".".join(str(part) for part in ("spec", *first["loc"]))
-            raise InvalidSpecError(field, f"{first['msg']} (in {what})") from None
+        spec = parse_spec(AlertPlatformSpec, record.spec, where=f" (in {what})")
         if spec.product_type not in SUPPORTED:
             raise InvalidSpecError(
                 "spec.productType",
@@ -152,7 +148,8 @@ class Runtime:
             resync_seconds=spec.resync_seconds,
             requests_per_minute=spec.rate_limit.requests_per_minute if spec.rate_limit else None,
         )
-        source = (record.uid, record.generation, str(hash(data[ref.key])))
+        # A changed token makes a different account: a new connection is built.
+        source = (record.uid, record.generation)
         if cached is None or cached.account != account:
             if cached is not None:
                 await cached.adapter.aclose()

@@ -1,9 +1,13 @@
 """Shared value types of the AlertSync API (group alertsync.dev, version v1alpha1)."""
 
+from collections.abc import Mapping
 from enum import StrEnum
+from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic.alias_generators import to_camel
+
+from alertsync.errors import InvalidSpecError
 
 __all__ = [
     "GROUP",
@@ -16,6 +20,7 @@ __all__ = [
     "PlatformKind",
     "ProductType",
     "TargetState",
+    "parse_spec",
 ]
 
 GROUP = "alertsync.dev"
@@ -33,6 +38,19 @@ class CamelModel(BaseModel):
     model_config = ConfigDict(
         alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True
     )
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def parse_spec(model: type[M], raw: Mapping[str, Any], where: str = "") -> M:
+    """`raw` as `model`, or an InvalidSpecError naming the first bad field under spec."""
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False, include_input=False)[0]
+        path = ".".join(str(part) for part in ("spec", *first["loc"]))
+        raise InvalidSpecError(path, first["msg"] + where) from None
 
 
 class ProductType(StrEnum):
