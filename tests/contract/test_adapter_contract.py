@@ -12,7 +12,6 @@ from typing import Any, Generic, TypeVar
 
 import httpx
 import pytest
-from pydantic import SecretStr
 
 from alertsim.core import Simulator
 from alertsim.grafana_oncall import GrafanaOnCallSimulator
@@ -20,7 +19,6 @@ from alertsync.errors import CredentialsError, PlatformUnavailableError, RateLim
 from alertsync.models import (
     CurrentState,
     GrafanaOnCallSpec,
-    PlatformKind,
     ProductType,
     TargetState,
 )
@@ -28,9 +26,9 @@ from alertsync.platforms import build_adapter
 from alertsync.platforms.base import (
     DesiredIntegration,
     Match,
-    PlatformAccount,
     PlatformAdapter,
 )
+from tests.support.accounts import platform_account
 from tests.support.transport import capped
 
 SimT = TypeVar("SimT", bound=Simulator)
@@ -62,15 +60,13 @@ class PlatformCase(Generic[SimT]):
     add_foreign: Callable[[SimT, str], str]
 
     def adapter(self, sim: SimT, token: str = TOKEN) -> PlatformAdapter:
-        account = PlatformAccount(
-            kind=PlatformKind.NAMESPACED,
-            namespace="team-a",
+        account = platform_account(
+            self.url,
+            token,
+            self.product,
             name=f"{self.id}-account",
             uid=f"{self.id}-account-uid",
             display_name=self.id,
-            product_type=self.product,
-            url=self.url,
-            token=SecretStr(token),
         )
         return build_adapter(account, transport=httpx.MockTransport(capped(sim.handle, 50)))
 

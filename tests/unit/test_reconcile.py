@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 import pytest
-from pydantic import SecretStr
 
 from alertsync.errors import (
     AlertSyncError,
@@ -16,7 +15,6 @@ from alertsync.errors import (
 from alertsync.models import (
     AlertIntegrationStatus,
     CurrentState,
-    PlatformKind,
     PlatformRef,
     ProductType,
     TargetState,
@@ -29,18 +27,10 @@ from alertsync.platforms.base import (
     PlatformAdapter,
 )
 from alertsync.reconcile import Dependencies, IntegrationResource, Outcome, reconcile
+from tests.support.accounts import platform_account
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
-ACCOUNT = PlatformAccount(
-    kind=PlatformKind.NAMESPACED,
-    namespace="team",
-    name="oncall",
-    uid="platform-uid",
-    display_name="OnCall",
-    product_type=ProductType.GRAFANA_ONCALL,
-    url="http://oncall.invalid",
-    token=SecretStr("secret-token-value"),
-)
+ACCOUNT = platform_account("http://oncall.invalid", "secret-token-value", namespace="team")
 
 
 @dataclass

@@ -8,7 +8,7 @@ adapters and the reconciler never see an httpx exception.
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
@@ -38,11 +38,16 @@ class Throttle:
     into a window the platform said is spent.
     """
 
-    def __init__(self, per_minute: int | None, clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        per_minute: int | None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ):
         self.rate = per_minute / 60.0 if per_minute else None
         self.capacity = max(1.0, (per_minute or 0) / 6.0)
         self.tokens = self.capacity
-        self.clock = clock
+        self.clock, self.sleep = clock, sleep
         self.updated = clock()
         self.blocked_until = 0.0
         self._lock = asyncio.Lock()
@@ -61,7 +66,7 @@ class Throttle:
             self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
             self.updated = now
             if self.tokens < 1.0:
-                await asyncio.sleep((1.0 - self.tokens) / self.rate)
+                await self.sleep((1.0 - self.tokens) / self.rate)
                 self.updated = self.clock()
                 self.tokens = 1.0
             self.tokens -= 1.0

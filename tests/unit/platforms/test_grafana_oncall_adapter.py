@@ -10,7 +10,6 @@ from typing import Any
 
 import httpx
 import pytest
-from pydantic import SecretStr
 
 from alertsim.core import ManualClock
 from alertsim.grafana_oncall import GrafanaOnCallSimulator
@@ -18,14 +17,13 @@ from alertsync.errors import InvalidSpecError, PlatformRejectedError
 from alertsync.models import (
     CurrentState,
     GrafanaOnCallSpec,
-    PlatformKind,
-    ProductType,
     TargetState,
 )
 from alertsync.platforms import build_adapter
-from alertsync.platforms.base import DesiredIntegration, Match, PlatformAccount, marker
+from alertsync.platforms.base import DesiredIntegration, Match, marker
 from alertsync.platforms.grafana_oncall import GrafanaOnCallAdapter
 from alertsync.platforms.grafana_oncall.wire import OnCallIntegration, OnCallRoute
+from tests.support.accounts import platform_account
 from tests.support.transport import capped
 
 BASE = "http://oncall.test"
@@ -65,16 +63,7 @@ def chains(sim: GrafanaOnCallSimulator) -> tuple[str, str]:
 
 @pytest.fixture
 async def adapter(sim: GrafanaOnCallSimulator) -> AsyncIterator[GrafanaOnCallAdapter]:
-    account = PlatformAccount(
-        kind=PlatformKind.NAMESPACED,
-        namespace="team-a",
-        name="oncall",
-        uid="platform-uid",
-        display_name="OnCall",
-        product_type=ProductType.GRAFANA_ONCALL,
-        url=BASE,
-        token=SecretStr(TOKEN),
-    )
+    account = platform_account(BASE, TOKEN)
     built = build_adapter(account, transport=httpx.MockTransport(capped(sim.handle, 60)))
     assert isinstance(built, GrafanaOnCallAdapter)
     yield built

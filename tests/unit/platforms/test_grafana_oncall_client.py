@@ -11,7 +11,6 @@ from typing import Any
 
 import httpx
 import pytest
-from pydantic import SecretStr
 
 from alertsim.core import ManualClock
 from alertsim.grafana_oncall import GrafanaOnCallSimulator, Rate
@@ -22,12 +21,12 @@ from alertsync.errors import (
     PlatformUnavailableError,
     RateLimitedError,
 )
-from alertsync.models import PlatformKind, ProductType
+from alertsync.models import PlatformKind
 from alertsync.platforms import build_adapter
-from alertsync.platforms.base import PlatformAccount
 from alertsync.platforms.grafana_oncall import GrafanaOnCallAdapter, GrafanaOnCallClient
 from alertsync.platforms.grafana_oncall.client import describe_error, retry_after
 from alertsync.platforms.http import PlatformHttp, Throttle
+from tests.support.accounts import platform_account
 from tests.support.transport import Handler, capped
 
 BASE = "http://oncall.test"
@@ -69,13 +68,14 @@ def make_client(
     clock: Callable[[], float],
     token: str = TOKEN,
     per_minute: int | None = None,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> GrafanaOnCallClient:
     """A client wired like build_adapter wires it, but with the throttle on `clock`."""
     http = PlatformHttp(
         client=httpx.AsyncClient(transport=httpx.MockTransport(capped(handler, 40))),
         base_url=BASE,
         auth_headers={"Authorization": token},
-        throttle=Throttle(per_minute, clock=clock),
+        throttle=Throttle(per_minute, clock=clock, sleep=sleep),
         describe_error=describe_error,
         retry_after=retry_after,
     )
@@ -122,16 +122,7 @@ def no_secrets(exc: BaseException) -> None:
 async def test_build_adapter_sends_the_raw_token_and_reaches_the_simulator(
     sim: GrafanaOnCallSimulator,
 ) -> None:
-    account = PlatformAccount(
-        kind=PlatformKind.NAMESPACED,
-        namespace="team-a",
-        name="oncall",
-        uid="platform-uid",
-        display_name="OnCall",
-        product_type=ProductType.GRAFANA_ONCALL,
-        url=BASE + "/",
-        token=SecretStr(TOKEN),
-    )
+    account = platform_account(BASE + "/", TOKEN)
     adapter = build_adapter(account, transport=httpx.MockTransport(sim.handle))
     try:
         assert isinstance(adapter, GrafanaOnCallAdapter)
@@ -708,16 +699,7 @@ async def test_a_token_echoed_by_the_platform_is_masked(clock: ManualClock) -> N
         echoed = request.headers["Authorization"]
         return httpx.Response(403, json={"detail": f"token {echoed} is not valid"})
 
-    account = PlatformAccount(
-        kind=PlatformKind.CLUSTER,
-        namespace=None,
-        name="oncall",
-        uid="platform-uid",
-        display_name="OnCall",
-        product_type=ProductType.GRAFANA_ONCALL,
-        url=BASE,
-        token=SecretStr(WRONG),
-    )
+    account = platform_account(BASE, WRONG, kind=PlatformKind.CLUSTER, namespace=None)
     adapter = build_adapter(account, transport=httpx.MockTransport(handler))
     try:
         with pytest.raises(CredentialsError) as caught:
@@ -731,22 +713,38 @@ async def test_a_token_echoed_by_the_platform_is_masked(clock: ManualClock) -> N
 # -- the client-side throttle ----------------------------------------------------------------------
 
 
-def now() -> float:
-    return asyncio.get_running_loop().time()
+class FakeTime:
+    """A clock that moves only when the throttle sleeps (no real waiting)."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += seconds
+        await asyncio.sleep(0)  # still a suspension point, as a real sleep is
 
 
-@pytest.mark.looptime
+now = FakeTime()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_time() -> None:
+    now.now = 0.0
+
+
 async def test_an_unlimited_throttle_never_waits() -> None:
-    throttle = Throttle(None, clock=now)
+    throttle = Throttle(None, clock=now, sleep=now.sleep)
     start = now()
     for _ in range(1000):
         await throttle.acquire()
     assert now() == start
 
 
-@pytest.mark.looptime
 async def test_the_throttle_allows_a_ten_second_burst_then_spaces_requests() -> None:
-    throttle = Throttle(60, clock=now)  # one a second, bursts of ten
+    throttle = Throttle(60, clock=now, sleep=now.sleep)  # one a second, bursts of ten
     start = now()
     times = []
     for _ in range(13):
@@ -755,12 +753,11 @@ async def test_the_throttle_allows_a_ten_second_burst_then_spaces_requests() -> 
     assert times == [0.0] * 10 + [1.0, 2.0, 3.0]
 
 
-@pytest.mark.looptime
 async def test_the_throttle_refills_while_idle_but_never_beyond_its_burst() -> None:
-    throttle = Throttle(120, clock=now)  # two a second, bursts of twenty
+    throttle = Throttle(120, clock=now, sleep=now.sleep)  # two a second, bursts of twenty
     for _ in range(20):
         await throttle.acquire()
-    await asyncio.sleep(3)  # six requests' worth
+    await now.sleep(3)  # six requests' worth
     start = now()
     for _ in range(6):
         await throttle.acquire()
@@ -768,7 +765,7 @@ async def test_the_throttle_refills_while_idle_but_never_beyond_its_burst() -> N
     await throttle.acquire()
     assert now() - start == pytest.approx(0.5)
 
-    await asyncio.sleep(3600)
+    await now.sleep(3600)
     start = now()
     for _ in range(20):
         await throttle.acquire()
@@ -777,9 +774,8 @@ async def test_the_throttle_refills_while_idle_but_never_beyond_its_burst() -> N
     assert now() - start == pytest.approx(0.5)
 
 
-@pytest.mark.looptime
 async def test_the_throttle_is_shared_by_concurrent_callers() -> None:
-    throttle = Throttle(6, clock=now)  # one every ten seconds, bursts of one
+    throttle = Throttle(6, clock=now, sleep=now.sleep)  # one every ten seconds, bursts of one
     start = now()
     done: list[float] = []
 
@@ -791,11 +787,10 @@ async def test_the_throttle_is_shared_by_concurrent_callers() -> None:
     assert sorted(done) == [0.0, 10.0, 20.0, 30.0]
 
 
-@pytest.mark.looptime
 async def test_the_client_spaces_its_requests_through_the_throttle(
     sim: GrafanaOnCallSimulator,
 ) -> None:
-    client = make_client(sim.handle, now, per_minute=6)
+    client = make_client(sim.handle, now, per_minute=6, sleep=now.sleep)
     try:
         start = now()
         for _ in range(3):
