@@ -21,9 +21,9 @@ from alertsync.models import (
     LastDrift,
     ManagementPolicy,
     PlatformRef,
-    ProductType,
 )
 from alertsync.models.common import parse_spec
+from alertsync.platforms import SUPPORTED
 from alertsync.platforms.base import (
     DesiredIntegration,
     Match,
@@ -287,7 +287,7 @@ class _Pass:
                 f"the platform {spec.platform_ref.name!r} is {product.value}: "
                 f"use spec.{product.block} instead",
             )
-        if product is not ProductType.GRAFANA_ONCALL:
+        if product not in SUPPORTED:
             raise InvalidSpecError(
                 "spec.platformRef",
                 f"productType {product.value} is not supported by this AlertSync version",

@@ -136,6 +136,11 @@ class Runtime:
                 f"Secret {namespace}/{ref.name} has no key {ref.key!r} "
                 f"(spec.credentialsSecretRef.key of {what})"
             )
+        if ref.username_key is not None and not data.get(ref.username_key):
+            raise CredentialsMissingError(
+                f"Secret {namespace}/{ref.name} has no key {ref.username_key!r} "
+                f"(spec.credentialsSecretRef.usernameKey of {what})"
+            )
         account = PlatformAccount(
             kind=record.kind,
             namespace=record.namespace,
@@ -145,6 +150,7 @@ class Runtime:
             product_type=spec.product_type,
             url=spec.url,
             token=SecretStr(data[ref.key]),
+            username=SecretStr(data[ref.username_key]) if ref.username_key else None,
             resync_seconds=spec.resync_seconds,
             requests_per_minute=spec.rate_limit.requests_per_minute if spec.rate_limit else None,
         )

@@ -1,106 +1,25 @@
 """The adapter contract (base.py, models-of-style 7.3), one scenario suite for every platform.
 
-Each platform joins with one `PlatformCase` row in `CASES`: how to build its simulator,
-what a DesiredIntegration for it looks like, and how to change or delete its object
-behind our back. The scenarios themselves never name a platform.
+Each platform joins with one module in `tests/contract/cases/` defining its `PlatformCase`:
+how to build its simulator, what a DesiredIntegration for it looks like, and how to change
+or delete its object behind our back. The scenarios themselves never name a platform.
 """
 
 import dataclasses
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from collections.abc import AsyncIterator
+from typing import Any
 
-import httpx
 import pytest
 
 from alertsim.core import Simulator
-from alertsim.grafana_oncall import GrafanaOnCallSimulator
 from alertsync.errors import CredentialsError, PlatformUnavailableError, RateLimitedError
-from alertsync.models import (
-    CurrentState,
-    GrafanaOnCallSpec,
-    ProductType,
-    TargetState,
-)
-from alertsync.platforms import build_adapter
-from alertsync.platforms.base import (
-    DesiredIntegration,
-    Match,
-    PlatformAdapter,
-)
-from tests.support.accounts import platform_account
-from tests.support.transport import capped
+from alertsync.models import CurrentState, TargetState
+from alertsync.platforms.base import DesiredIntegration, Match, PlatformAdapter
+from tests.contract.cases import CASES
+from tests.contract.platform_case import TOKEN, WRONG, PlatformCase
 
-SimT = TypeVar("SimT", bound=Simulator)
-
-TOKEN = "contract-good-token-9e4a1f6b"
-WRONG = "contract-wrong-token-2d8c5e07"
 UID = "5a1f0c9e-2b7d-4e3a-8c6f-0d9e8b7a0001"
 OTHER_UID = "5a1f0c9e-2b7d-4e3a-8c6f-0d9e8b7a0002"
-
-
-@dataclass(frozen=True)
-class PlatformCase(Generic[SimT]):
-    """Everything the scenarios need to know about one platform."""
-
-    id: str
-    product: ProductType
-    url: str
-    # A simulator of the platform that accepts exactly this token (no rate limit).
-    simulator: Callable[[str], SimT]
-    # The platform's DesiredIntegration for an AlertIntegration with this uid, name, state.
-    desired: Callable[[str, str, TargetState], DesiredIntegration]
-    # Change the object with this id on the platform, as a person would...
-    drift: Callable[[SimT, str], None]
-    # ...and the name of the drift-checked field that this makes differ.
-    drifted_field: str
-    # Delete the object with this id on the platform, as a person would.
-    remove: Callable[[SimT, str], None]
-    # Someone else creates an object with this name (no marker); returns its id.
-    add_foreign: Callable[[SimT, str], str]
-
-    def adapter(self, sim: SimT, token: str = TOKEN) -> PlatformAdapter:
-        account = platform_account(
-            self.url,
-            token,
-            self.product,
-            name=f"{self.id}-account",
-            uid=f"{self.id}-account-uid",
-            display_name=self.id,
-        )
-        return build_adapter(account, transport=httpx.MockTransport(capped(sim.handle, 50)))
-
-
-# -- the rows ------------------------------------------------------------------------------------
-
-
-def _oncall_desired(uid: str, name: str, state: TargetState) -> DesiredIntegration:
-    return DesiredIntegration(
-        namespace="team-a",
-        name="prod-alerts",
-        uid=uid,
-        display_name=name,
-        target_state=state,
-        webhook_url=None,
-        block=GrafanaOnCallSpec.model_validate(
-            {"type": "webhook", "templates": {"groupingKey": "{{ payload.labels.alertname }}"}}
-        ),
-    )
-
-
-GRAFANA_ONCALL = PlatformCase[GrafanaOnCallSimulator](
-    id="grafana-oncall",
-    product=ProductType.GRAFANA_ONCALL,
-    url="http://oncall.test",
-    simulator=lambda token: GrafanaOnCallSimulator(tokens={token: "admin"}, rate=None, seed=5),
-    desired=_oncall_desired,
-    drift=lambda sim, id_: sim.set_template(id_, "grouping_key", "{{ payload.fingerprint }}"),
-    drifted_field="grafanaOnCall.templates.groupingKey",
-    remove=lambda sim, id_: sim.remove(id_),
-    add_foreign=lambda sim, name: str(sim.add_integration(name=name)["id"]),
-)
-
-CASES: list[PlatformCase[Any]] = [GRAFANA_ONCALL]
 
 
 # -- fixtures --------------------------------------------------------------------------------------
@@ -114,7 +33,7 @@ def case(request: pytest.FixtureRequest) -> PlatformCase[Any]:
 
 @pytest.fixture
 def sim(case: PlatformCase[Any]) -> Simulator:
-    made: Simulator = case.simulator(TOKEN)
+    made: Simulator = case.make_simulator()
     return made
 
 

@@ -41,7 +41,7 @@ class Remote:
 
 
 @dataclass
-class FakeAdapter:
+class FakeAdapter(PlatformAdapter):
     """A platform whose objects have a name, a marker and a state."""
 
     product: ClassVar[ProductType] = ProductType.GRAFANA_ONCALL

@@ -32,6 +32,8 @@ def parse_duration(text: str) -> float:
 class SecretKeyRef(CamelModel):
     name: Annotated[str, Field(min_length=1, max_length=253)]
     key: Annotated[str, Field(min_length=1, max_length=253)] = "token"
+    # Platforms whose credentials have two parts (Confluent key id, ZStack account).
+    username_key: Annotated[str | None, Field(min_length=1, max_length=253)] = None
 
 
 class RateLimitSpec(CamelModel):

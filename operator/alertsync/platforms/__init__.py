@@ -1,16 +1,24 @@
-"""Platform adapters, and the one place that knows which adapter serves which product."""
+"""Platform adapters, and the one place that knows which adapter serves which product.
+
+Each platform is a package here with a `build(account, http_client)` function.
+"""
+
+import importlib
+from collections.abc import Callable
 
 import httpx
 
 from alertsync.models import ProductType
-from alertsync.platforms import grafana_oncall
 from alertsync.platforms.base import PlatformAccount, PlatformAdapter
-from alertsync.platforms.http import DEFAULT_TIMEOUT, PlatformHttp, Throttle
+from alertsync.platforms.http import DEFAULT_TIMEOUT
 from alertsync.redaction import register_secret
 
 __all__ = ["SUPPORTED", "build_adapter"]
 
-SUPPORTED = frozenset({ProductType.GRAFANA_ONCALL})
+PACKAGES = {
+    ProductType.GRAFANA_ONCALL: "grafana_oncall",
+}
+SUPPORTED = frozenset(PACKAGES)
 
 
 def build_adapter(
@@ -20,17 +28,12 @@ def build_adapter(
 
     `transport` lets tests serve a simulator in process.
     """
-    token = account.token.get_secret_value()
-    register_secret(token)
-    client = httpx.AsyncClient(timeout=DEFAULT_TIMEOUT, transport=transport)
-    if account.product_type is ProductType.GRAFANA_ONCALL:
-        http = PlatformHttp(
-            client=client,
-            base_url=account.url.rstrip("/"),
-            auth_headers={"Authorization": token},
-            throttle=Throttle(account.requests_per_minute),
-            describe_error=grafana_oncall.client.describe_error,
-            retry_after=grafana_oncall.client.retry_after,
-        )
-        return grafana_oncall.GrafanaOnCallAdapter(grafana_oncall.GrafanaOnCallClient(http))
-    raise NotImplementedError(account.product_type)
+    package = PACKAGES.get(account.product_type)
+    if package is None:
+        raise NotImplementedError(account.product_type)
+    for secret in (account.token, account.username):
+        if secret is not None:
+            register_secret(secret.get_secret_value())
+    module = importlib.import_module(f"alertsync.platforms.{package}")
+    build: Callable[[PlatformAccount, httpx.AsyncClient], PlatformAdapter] = module.build
+    return build(account, httpx.AsyncClient(timeout=DEFAULT_TIMEOUT, transport=transport))

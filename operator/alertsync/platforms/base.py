@@ -8,6 +8,7 @@ platform match the spec. `delete` treats "already gone" as success.
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, ClassVar, Protocol
 
@@ -16,6 +17,7 @@ from pydantic import SecretStr
 from alertsync.models import CurrentState, PlatformKind, ProductType, TargetState
 
 __all__ = [
+    "DeliveryTest",
     "DesiredIntegration",
     "Match",
     "Observation",
@@ -41,7 +43,11 @@ class PlatformAccount:
     display_name: str
     product_type: ProductType
     url: str
+    # The token, API secret or password (credentialsSecretRef.key).
     token: SecretStr = field(repr=False)
+    # The API key id or account name where the platform needs two parts
+    # (credentialsSecretRef.usernameKey): Confluent, ZStack.
+    username: SecretStr | None = field(default=None, repr=False)
     resync_seconds: float = 300.0
     requests_per_minute: int | None = None
 
@@ -93,6 +99,9 @@ class Observation:
     recreate_reason: str | None = None
     # Ids of every object that matched by name when there was more than one.
     conflicting_ids: tuple[str, ...] = ()
+    # Why the platform holds it in current_state when it is not what we asked
+    # for and not ours to repair (e.g. Mackerel suspended the channel).
+    state_reason: str | None = None
 
     @property
     def exists(self) -> bool:
@@ -107,8 +116,22 @@ class Observation:
         return cls(match=Match.NONE, current_state=CurrentState.ABSENT)
 
 
+@dataclass(frozen=True)
+class DeliveryTest:
+    """The outcome of asking the platform to send a test notification."""
+
+    at: datetime
+    delivered: bool
+    message: str
+
+
 class PlatformAdapter(Protocol):
+    """Adapters subclass this explicitly, to inherit the optional capabilities' defaults."""
+
     product: ClassVar[ProductType]
+    # Platforms without an enable switch (Confluent): `targetState: disabled`
+    # means no object on the platform, and absent is in sync.
+    disable_by_delete: ClassVar[bool] = False
 
     def validate(self, desired: DesiredIntegration) -> None:
         """Platform rules the CRD schema cannot express; raises InvalidSpecError."""
@@ -134,3 +157,19 @@ class PlatformAdapter(Protocol):
     async def delete(self, external_id: str) -> None: ...
 
     async def aclose(self) -> None: ...
+
+    # -- optional capabilities: the defaults mean "this platform has none" ----
+
+    async def open_alerts(self, desired: DesiredIntegration, observed: Observation) -> int | None:
+        """How many alerts the object has open now (status.openAlerts), or None."""
+        return None
+
+    async def before_delete(self, desired: DesiredIntegration, external_id: str) -> str | None:
+        """Work the spec asks for before the object is deleted; a line for the Event."""
+        return None
+
+    async def after_write(
+        self, desired: DesiredIntegration, before: Observation | None, after: Observation
+    ) -> DeliveryTest | None:
+        """Called after each create (`before` None) or update: e.g. a delivery test."""
+        return None

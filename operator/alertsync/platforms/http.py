@@ -7,9 +7,11 @@ adapters and the reconciler never see an httpx exception.
 
 import asyncio
 import logging
+import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any, NoReturn
 
 import httpx
@@ -22,20 +24,35 @@ from alertsync.errors import (
 )
 from alertsync.redaction import redact
 
-__all__ = ["PlatformHttp", "Throttle", "header_seconds"]
+__all__ = ["PlatformHttp", "RateWindow", "Throttle", "header_seconds"]
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+# A 429 without a wait in it (iLert, Mackerel, ZStack): back off 10 s, 20 s,
+# 40 s... up to two minutes, each with jitter so that replicas do not align.
+BACKOFF_FIRST, BACKOFF_CAP = 10.0, 120.0
+
+
+@dataclass(frozen=True)
+class RateWindow:
+    """What a platform announces of its current rate-limit window (Confluent)."""
+
+    remaining: int
+    # Relative seconds until the window resets (never an epoch).
+    reset_seconds: float
+    limit: int | None = None
 
 
 class Throttle:
-    """Client-side limit for one platform account, shared by all its reconciles.
+    """Client-side limits for one platform account, shared by all its reconciles.
 
-    A token bucket holding ten seconds' worth of requests, so a listing of a few
-    pages goes out at once while the per-minute limit still holds. It also
-    keeps the platform's own "wait until" after a 429, so no reconcile sends
-    into a window the platform said is spent.
+    Three things hold a request back: our own per-minute limit (a token bucket
+    holding ten seconds' worth, so a listing of a few pages goes out at once),
+    the platform's "wait until" after a 429, and the window a platform announces
+    in its headers (Confluent): when that is spent, nothing is sent until it
+    resets. Short waits are waited out; a longer one raises RateLimitedError so
+    the reconcile reports it and is retried when the window is open again.
     """
 
     def __init__(
@@ -43,13 +60,22 @@ class Throttle:
         per_minute: int | None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        max_wait: float = 5.0,
     ):
         self.rate = per_minute / 60.0 if per_minute else None
         self.capacity = max(1.0, (per_minute or 0) / 6.0)
         self.tokens = self.capacity
         self.clock, self.sleep = clock, sleep
+        self.max_wait = max_wait
         self.updated = clock()
         self.blocked_until = 0.0
+        # The platform's announced window: requests left in it, when it ends
+        # (infinity: a new window whose end no answer has told us yet), its size.
+        self.window_remaining: int | None = None
+        self.window_ends = 0.0
+        self.window_limit: int | None = None
+        # 429s in a row that named no wait, for the exponential backoff.
+        self.strikes = 0
         self._lock = asyncio.Lock()
 
     def block(self, seconds: float) -> None:
@@ -58,7 +84,53 @@ class Throttle:
     def blocked_for(self) -> float:
         return max(0.0, self.blocked_until - self.clock())
 
-    async def acquire(self) -> None:
+    def backoff(self) -> float:
+        """The wait after a 429 that named none: 10 s, 20 s, 40 s... with jitter."""
+        seconds = min(BACKOFF_CAP, BACKOFF_FIRST * 2**self.strikes)
+        self.strikes += 1
+        jitter: float = random.uniform(0.8, 1.0)  # noqa: S311 - jitter, not a secret
+        return seconds * jitter
+
+    def note_window(self, window: RateWindow, in_flight: int) -> None:
+        """Take in an answer's announced window; requests still in flight use it up too."""
+        self.strikes = 0
+        ends = self.clock() + window.reset_seconds
+        left = max(0, window.remaining - in_flight)
+        if self.window_remaining is None or ends > self.window_ends + 1.0:
+            self.window_remaining = left  # the first answer, or one from a newer window
+        elif self.window_ends == float("inf") or abs(ends - self.window_ends) <= 1.0:
+            # Answers arrive out of order: within one window the lowest count is truest.
+            self.window_remaining = min(self.window_remaining, left)
+        else:
+            return  # an answer from a window that has ended
+        self.window_ends = ends
+        self.window_limit = window.limit
+
+    async def acquire(self, what: str = "send a request") -> None:
+        # Twice at most: once to wait, once to see the window that opened meanwhile.
+        for attempt in range(2):
+            if self.window_remaining is not None and self.clock() >= self.window_ends:
+                self.window_remaining = self.window_limit
+                self.window_ends = float("inf")
+            wait = self.blocked_for()
+            if self.window_remaining is not None and self.window_remaining <= 0:
+                wait = max(wait, self.window_ends - self.clock())
+            if wait <= 0 or attempt:
+                break
+            if wait > self.max_wait:
+                until = datetime.now(UTC) + timedelta(seconds=wait)
+                raise RateLimitedError(
+                    f"cannot {what}: rate limited by the platform until "
+                    f"{until:%Y-%m-%dT%H:%M:%SZ} ({wait:.0f}s)",
+                    wait,
+                )
+            logger.info("waiting %.1fs for the platform's rate limit before: %s", wait, what)
+            await self.sleep(wait)
+        if self.window_remaining is not None:
+            self.window_remaining -= 1
+        await self._take_token()
+
+    async def _take_token(self) -> None:
         if self.rate is None:
             return
         async with self._lock:
@@ -96,10 +168,11 @@ class PlatformHttp:
     # How the platform words an error body, and how long it asks us to wait.
     describe_error: Callable[[httpx.Response], str]
     retry_after: Callable[[httpx.Response], float | None]
-    # Waiting on a 429 that names no time (iLert, Mackerel, ZStack).
-    default_retry_after: float = 30.0
+    # The window a platform announces in its headers, if it does (Confluent).
+    rate_window: Callable[[httpx.Response], RateWindow | None] = lambda _: None
     # Requests to one account at once, whatever the number of reconciles.
     in_flight: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(8))
+    sent: int = 0
 
     async def request(
         self,
@@ -116,26 +189,29 @@ class PlatformHttp:
         `what` names the operation and object for messages: "create integration x".
         `path` may also be an absolute URL the platform handed out (paging links).
         """
-        wait = self.throttle.blocked_for()
-        if wait > 0:
-            raise RateLimitedError(
-                f"cannot {what}: rate limited by the platform for {wait:.0f}s more", wait
-            )
-        await self.throttle.acquire()
+        await self.throttle.acquire(what)
         url = path if path.startswith(("http://", "https://")) else self.base_url + path
         try:
             async with self.in_flight:
-                response = await self.client.request(
-                    method, url, json=json, params=params, headers=dict(self.auth_headers)
-                )
+                self.sent += 1
+                try:
+                    response = await self.client.request(
+                        method, url, json=json, params=params, headers=dict(self.auth_headers)
+                    )
+                finally:
+                    self.sent -= 1
         except httpx.TimeoutException:
             raise PlatformUnavailableError(f"cannot {what}: the platform timed out") from None
         except httpx.TransportError as exc:
             raise PlatformUnavailableError(
                 f"cannot {what}: {type(exc).__name__} connecting to the platform"
             ) from None
+        window = self.rate_window(response)
+        if window is not None:
+            self.throttle.note_window(window, in_flight=self.sent)
         logger.debug("%s %s -> %d", method, httpx.URL(url).path, response.status_code)
         if 200 <= response.status_code < 300 or response.status_code in ok_statuses:
+            self.throttle.strikes = 0
             return response
         self.raise_for(response, what)
 
@@ -146,7 +222,7 @@ class PlatformHttp:
         message = f"cannot {what}: {status} {detail}".rstrip()
         if status == 429:
             announced = self.retry_after(response)
-            seconds = self.default_retry_after if announced is None else announced
+            seconds = self.throttle.backoff() if announced is None else announced
             self.throttle.block(seconds)
             raise RateLimitedError(f"{message} (retry in {seconds:.0f}s)", seconds)
         if status in (401, 403):

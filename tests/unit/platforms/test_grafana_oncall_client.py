@@ -475,7 +475,14 @@ async def test_a_429_carries_the_platforms_retry_after_and_blocks_until_it_passe
     clock: ManualClock,
 ) -> None:
     sim = simulator(clock, rate=Rate(limit=3, window=60))
-    client = make_client(sim.handle, clock)  # the throttle reads the simulator's clock
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        clock.advance(seconds)
+
+    # The throttle reads the simulator's clock and sleeps on it.
+    client = make_client(sim.handle, clock, sleep=sleep)
     try:
         for _ in range(3):
             await client.check()
@@ -490,16 +497,20 @@ async def test_a_429_carries_the_platforms_retry_after_and_blocks_until_it_passe
         )
         assert sim.requests.total == 4
 
-        # Refused locally, without a request, for as long as the platform said.
-        clock.advance(39)
+        # Refused locally, without a request, while the wait is long...
+        clock.advance(30)
         with pytest.raises(RateLimitedError) as again:
             await client.list_integrations()
-        assert again.value.retry_after == pytest.approx(1)
+        assert again.value.retry_after == pytest.approx(10)
         assert "list Grafana OnCall integrations" in str(again.value)
+        assert "rate limited by the platform until" in str(again.value)
         assert sim.requests.total == 4
+        assert slept == []
 
-        clock.advance(1.5)
+        # ...and a short one is waited out, then the request goes.
+        clock.advance(6)
         assert await client.list_integrations() == []
+        assert slept == [pytest.approx(4)]
         assert sim.requests.total == 5
     finally:
         await client.http.client.aclose()
@@ -526,16 +537,23 @@ def test_retry_after_prefers_retry_after_then_ratelimit_reset() -> None:
     assert retry_after(httpx.Response(429)) is None
 
 
-async def test_a_429_without_a_time_waits_the_default(clock: ManualClock) -> None:
+async def test_a_429_without_a_time_backs_off_longer_each_time(clock: ManualClock) -> None:
     async def handler(request: httpx.Request) -> httpx.Response:
         return httpx.Response(429, json={"detail": "Organization being synced, please retry."})
 
     client = make_client(handler, clock)
     try:
-        with pytest.raises(RateLimitedError) as caught:
-            await client.check()
-        assert caught.value.retry_after == client.http.default_retry_after
-        assert "Organization being synced" in str(caught.value)
+        waits = []
+        for _ in range(5):
+            with pytest.raises(RateLimitedError) as caught:
+                await client.check()
+            assert "Organization being synced" in str(caught.value)
+            waits.append(caught.value.retry_after)
+            clock.advance(caught.value.retry_after)
+        assert 8 <= waits[0] <= 10
+        assert 16 <= waits[1] <= 20
+        assert waits == sorted(waits)
+        assert 96 <= waits[-1] <= 120  # capped
     finally:
         await client.http.client.aclose()
 

@@ -1,6 +1,23 @@
 """Grafana OnCall: integrations through the public API v1."""
 
+import httpx
+
+from alertsync.platforms.base import PlatformAccount, PlatformAdapter
+from alertsync.platforms.grafana_oncall import client
 from alertsync.platforms.grafana_oncall.adapter import GrafanaOnCallAdapter
 from alertsync.platforms.grafana_oncall.client import GrafanaOnCallClient
+from alertsync.platforms.http import PlatformHttp, Throttle
 
-__all__ = ["GrafanaOnCallAdapter", "GrafanaOnCallClient"]
+__all__ = ["GrafanaOnCallAdapter", "GrafanaOnCallClient", "build"]
+
+
+def build(account: PlatformAccount, http_client: httpx.AsyncClient) -> PlatformAdapter:
+    http = PlatformHttp(
+        client=http_client,
+        base_url=account.url.rstrip("/"),
+        auth_headers={"Authorization": account.token.get_secret_value()},
+        throttle=Throttle(account.requests_per_minute),
+        describe_error=client.describe_error,
+        retry_after=client.retry_after,
+    )
+    return GrafanaOnCallAdapter(GrafanaOnCallClient(http))

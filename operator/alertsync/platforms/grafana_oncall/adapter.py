@@ -13,7 +13,7 @@ from pydantic.alias_generators import to_camel
 
 from alertsync.errors import InvalidSpecError
 from alertsync.models import CurrentState, GrafanaOnCallSpec, ProductType, TargetState
-from alertsync.platforms.base import DesiredIntegration, Match, Observation
+from alertsync.platforms.base import DesiredIntegration, Match, Observation, PlatformAdapter
 from alertsync.platforms.grafana_oncall.client import GrafanaOnCallClient
 from alertsync.platforms.grafana_oncall.wire import OnCallIntegration
 
@@ -24,7 +24,7 @@ MAINTENANCE_MODE = "debug"
 MAINTENANCE_SECONDS = 90 * 24 * 3600
 
 
-class GrafanaOnCallAdapter:
+class GrafanaOnCallAdapter(PlatformAdapter):
     product: ClassVar[ProductType] = ProductType.GRAFANA_ONCALL
 
     def __init__(self, client: GrafanaOnCallClient) -> None:

@@ -1,0 +1,63 @@
+"""One platform's row in the adapter contract suite: what the scenarios need to know of it."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+import httpx
+from pydantic import SecretStr
+
+from alertsim.core import Simulator
+from alertsync.models import ProductType, TargetState
+from alertsync.platforms import build_adapter
+from alertsync.platforms.base import DesiredIntegration, PlatformAdapter
+from tests.support.accounts import platform_account
+from tests.support.transport import capped
+
+__all__ = ["TOKEN", "USERNAME", "WRONG", "PlatformCase"]
+
+SimT = TypeVar("SimT", bound=Simulator)
+
+TOKEN = "contract-good-token-9e4a1f6b"
+WRONG = "contract-wrong-token-2d8c5e07"
+# The first part of two-part credentials, for platforms that use it.
+USERNAME = "contract-key-id-7c3b"
+
+
+@dataclass(frozen=True)
+class PlatformCase(Generic[SimT]):
+    """Everything the scenarios need to know about one platform."""
+
+    id: str
+    product: ProductType
+    url: str
+    # A simulator of the platform that accepts exactly these credentials (no rate limit):
+    # (token, username) where the platform uses two parts, else (token, None).
+    simulator: Callable[[str, str | None], SimT]
+    # The platform's DesiredIntegration for an AlertIntegration with this uid, name, state.
+    desired: Callable[[str, str, TargetState], DesiredIntegration]
+    # Change the object with this id on the platform, as a person would...
+    drift: Callable[[SimT, str], None]
+    # ...and the name of the drift-checked field that this makes differ.
+    drifted_field: str
+    # Delete the object with this id on the platform, as a person would.
+    remove: Callable[[SimT, str], None]
+    # Someone else creates an object with this name (no marker); returns its id.
+    add_foreign: Callable[[SimT, str], str]
+    # Whether the platform uses two-part credentials (credentialsSecretRef.usernameKey).
+    two_part_credentials: bool = False
+
+    def adapter(self, sim: SimT, token: str = TOKEN) -> PlatformAdapter:
+        account = platform_account(
+            self.url,
+            token,
+            self.product,
+            name=f"{self.id}-account",
+            uid=f"{self.id}-account-uid",
+            display_name=self.id,
+            username=SecretStr(USERNAME) if self.two_part_credentials else None,
+        )
+        return build_adapter(account, transport=httpx.MockTransport(capped(sim.handle, 50)))
+
+    def make_simulator(self) -> SimT:
+        return self.simulator(TOKEN, USERNAME if self.two_part_credentials else None)
