@@ -86,7 +86,7 @@ class Throttle:
 
     def backoff(self) -> float:
         """The wait after a 429 that named none: 10 s, 20 s, 40 s... with jitter."""
-        seconds = min(BACKOFF_CAP, BACKOFF_FIRST * 2**self.strikes)
+        seconds = min(BACKOFF_CAP, BACKOFF_FIRST * 2.0**self.strikes)
         self.strikes += 1
         jitter: float = random.uniform(0.8, 1.0)  # noqa: S311 - jitter, not a secret
         return seconds * jitter
