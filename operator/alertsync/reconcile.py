@@ -6,6 +6,7 @@ decides how the caller retries. The only write it makes to Kubernetes itself
 is the pending-create record, which must land before the platform create.
 """
 
+import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -21,6 +22,7 @@ from alertsync.models import (
     LastDrift,
     ManagementPolicy,
     PlatformRef,
+    TargetState,
 )
 from alertsync.models.common import parse_spec
 from alertsync.platforms import SUPPORTED
@@ -40,6 +42,8 @@ __all__ = [
     "Outcome",
     "reconcile",
 ]
+
+logger = logging.getLogger(__name__)
 
 # A drift in which the object itself disappeared from the platform.
 ABSENT = "absent"
@@ -113,6 +117,16 @@ class _Pass:
         self.observation: Observation | None = None
 
     async def run(self, listing: Sequence[Any] | None) -> Outcome:
+        outcome = await self._decide(listing)
+        obs = self.observation
+        if outcome.status is self.status and not outcome.released:
+            if obs is not None and obs.exists and not obs.conflicting_ids:
+                await self._count_open_alerts(obs)
+            else:
+                self.status.open_alerts = None
+        return outcome
+
+    async def _decide(self, listing: Sequence[Any] | None) -> Outcome:
         spec = parse_spec(AlertIntegrationSpec, self.resource.spec)
         self.status.target_state = spec.target_state
         account = await self.deps.resolve_platform(spec.platform_ref, self.resource.namespace)
@@ -121,6 +135,7 @@ class _Pass:
         self.status.product_type = account.product_type
         desired = self._desired(spec, account)
         adapter = self.deps.adapter_for(account)
+        self.desired, self.adapter = desired, adapter
         adapter.validate(desired)
 
         if self.resource.deleting:
@@ -154,6 +169,12 @@ class _Pass:
     async def _absent(
         self, spec: AlertIntegrationSpec, adapter: PlatformAdapter, desired: DesiredIntegration
     ) -> Outcome:
+        if adapter.disable_by_delete and spec.target_state is TargetState.DISABLED:
+            # On this platform, disabled means no object: absent is in sync.
+            self.observation = Observation(Match.NONE, CurrentState.DISABLED)
+            self._record_object(self.observation, origin=self.old.origin or "created")
+            self._resolve_drift()
+            return self._finish("True", "Reconciled", "disabled: no object on the platform")
         vanished = self.old.webhook_id is not None
         new_drift = self._count_drift((ABSENT,), active=True) if vanished else False
         if spec.management_policy is ManagementPolicy.OBSERVE_ONLY:
@@ -173,6 +194,7 @@ class _Pass:
         self._record_object(obs, origin="created")
         self.status.create_date = self.now
         self.status.last_op_date = self.now
+        await self._after_write(None, obs)
         if vanished:
             self._resolve_drift()
             self.events.append(
@@ -243,6 +265,7 @@ class _Pass:
         repaired = await adapter.update(desired, obs)
         self._record_object(repaired, origin=self.status.origin or "created")
         self.status.last_op_date = self.now
+        await self._after_write(obs, repaired)
         how = f" (recreated: {obs.recreate_reason})" if obs.recreate_reason else ""
         if is_drift:
             self._resolve_drift()
@@ -272,9 +295,40 @@ class _Pass:
             obs.match is Match.NAME and (self.old.create_pending_since or self.old.origin)
         )
         if obs.exists and obs.external_id and claimed:
+            done = await adapter.before_delete(desired, obs.external_id)
+            if done:
+                self.events.append(Event("Normal", "BeforeDelete", done))
             await adapter.delete(obs.external_id)
             self.events.append(Event("Normal", "Deleted", f"deleted {obs.external_id}"))
         return Outcome(self.status, tuple(self.events), released=True)
+
+    # -- optional capabilities -----------------------------------------------
+
+    async def _count_open_alerts(self, obs: Observation) -> None:
+        try:
+            self.status.open_alerts = await self.adapter.open_alerts(self.desired, obs)
+        except AlertSyncError as exc:
+            # The object itself is fine: keep the last count rather than fail the pass.
+            logger.warning("could not count the open alerts of %s: %s", obs.external_id, exc)
+
+    async def _after_write(self, before: Observation | None, after: Observation) -> None:
+        test = await self.adapter.after_write(self.desired, before, after)
+        if test is None:
+            return
+        self.status.last_test_at = test.at
+        gen = self.resource.generation
+        reason = "Delivered" if test.delivered else "DeliveryFailed"
+        event_type: Literal["Normal", "Warning"] = "Normal" if test.delivered else "Warning"
+        self.status.conditions = set_condition(
+            self.status.conditions,
+            "Delivered",
+            "True" if test.delivered else "False",
+            reason,
+            test.message,
+            self.now,
+            gen,
+        )
+        self.events.append(Event(event_type, reason, test.message))
 
     # -- status helpers ------------------------------------------------------
 
@@ -333,6 +387,9 @@ class _Pass:
     def _in_sync(self, obs: Observation) -> Outcome:
         self.observation = obs
         self.status.current_state = obs.current_state
+        if obs.state_reason:
+            # The platform holds the object in a state that is not ours to repair.
+            return self._finish("False", "HeldByPlatform", obs.state_reason)
         return self._finish("True", "Reconciled", _ready_message(obs))
 
     def _finish(self, ready: Literal["True", "False"], reason: str, message: str) -> Outcome:
@@ -385,4 +442,6 @@ def _fields(obs: Observation) -> tuple[str, ...]:
 
 
 def _ready_message(obs: Observation) -> str:
+    if obs.external_id is None:
+        return f"{obs.current_state.value}: no object on the platform"
     return f"{obs.external_id} is {obs.current_state.value} on the platform"

@@ -11,6 +11,7 @@ from alertsync.errors import (
     AlertSyncError,
     CredentialsMissingError,
     PlatformUnavailableError,
+    RateLimitedError,
 )
 from alertsync.models import (
     AlertIntegrationStatus,
@@ -20,6 +21,7 @@ from alertsync.models import (
     TargetState,
 )
 from alertsync.platforms.base import (
+    DeliveryTest,
     DesiredIntegration,
     Match,
     Observation,
@@ -49,6 +51,12 @@ class FakeAdapter(PlatformAdapter):
     writes: list[str] = field(default_factory=list)
     fail_with: AlertSyncError | None = None
     next_id: int = 1
+    # Optional capabilities, off unless a test sets them.
+    open_alert_counts: dict[str, int] | None = None
+    count_error: AlertSyncError | None = None
+    note_before_delete: str | None = None
+    delivery: bool | None = None
+    held_by_platform: str | None = None
 
     def validate(self, desired: DesiredIntegration) -> None:
         pass
@@ -86,7 +94,12 @@ class FakeAdapter(PlatformAdapter):
         if obj.state.value != desired.target_state.value:
             drifted.append("targetState")
         return Observation(
-            match, obj.state, id_, f"https://hook/{id_}", drifted_fields=tuple(drifted)
+            match,
+            obj.state,
+            id_,
+            f"https://hook/{id_}",
+            drifted_fields=tuple(drifted) if self.held_by_platform is None else (),
+            state_reason=self.held_by_platform,
         )
 
     def _state(self, desired: DesiredIntegration) -> CurrentState:
@@ -113,6 +126,40 @@ class FakeAdapter(PlatformAdapter):
 
     async def aclose(self) -> None:
         pass
+
+    async def open_alerts(self, desired: DesiredIntegration, observed: Observation) -> int | None:
+        if self.open_alert_counts is None:
+            return None
+        if self.count_error:
+            raise self.count_error
+        return self.open_alert_counts.get(observed.external_id or "", 0)
+
+    async def before_delete(self, desired: DesiredIntegration, external_id: str) -> str | None:
+        if self.note_before_delete:
+            self.writes.append(f"before delete {external_id}")
+        return self.note_before_delete
+
+    async def after_write(
+        self, desired: DesiredIntegration, before: Observation | None, after: Observation
+    ) -> DeliveryTest | None:
+        if self.delivery is None:
+            return None
+        self.writes.append(f"test {after.external_id}")
+        return DeliveryTest(NOW, self.delivery, "delivered" if self.delivery else "HTTP 500")
+
+
+@dataclass
+class DeletingFakeAdapter(FakeAdapter):
+    """A platform with no enable switch: disabled means deleted (Confluent)."""
+
+    disable_by_delete: ClassVar[bool] = True
+
+    async def update(self, desired: DesiredIntegration, observed: Observation) -> Observation:
+        if desired.target_state is TargetState.DISABLED:
+            assert observed.external_id
+            await self.delete(observed.external_id)
+            return Observation(Match.NONE, CurrentState.DISABLED)
+        return await super().update(desired, observed)
 
 
 @dataclass
@@ -473,3 +520,101 @@ async def test_without_write_budget_a_create_waits() -> None:
     assert world.adapter.writes == []
     assert world.status_writes == []
     assert outcome.status.webhook_id is None
+
+
+# -- optional capabilities ---------------------------------------------------------------------
+
+
+async def test_open_alerts_are_counted_while_the_object_exists() -> None:
+    world = World()
+    world.adapter.open_alert_counts = {"C1": 3}
+    outcome = await world.run()
+    assert outcome.status.open_alerts == 3
+    world.adapter.open_alert_counts["C1"] = 0
+    quiet = await world.run(status=outcome.status)
+    assert quiet.status.open_alerts == 0
+
+
+async def test_open_alerts_are_unset_where_the_platform_counts_none_or_the_object_is_gone() -> None:
+    world = World()
+    outcome = await world.run()
+    assert outcome.status.open_alerts is None
+    world.adapter.open_alert_counts = {"C1": 2}
+    counted = await world.run(status=outcome.status)
+    assert counted.status.open_alerts == 2
+    observe_only = {**SPEC, "managementPolicy": "ObserveOnly"}
+    world.adapter.objects.clear()
+    gone = await world.run(observe_only, counted.status)
+    assert gone.status.open_alerts is None
+
+
+async def test_a_failed_count_keeps_the_last_one_and_the_pass_succeeds() -> None:
+    world = World()
+    world.adapter.open_alert_counts = {"C1": 4}
+    first = await world.run()
+    world.adapter.count_error = RateLimitedError("cannot count alerts: 429", 10)
+    outcome = await world.run(status=first.status)
+    assert outcome.error is None
+    assert outcome.status.open_alerts == 4
+    assert condition(outcome, "Ready") == ("True", "Reconciled")
+
+
+async def test_before_delete_runs_before_the_delete_and_is_told() -> None:
+    world = World()
+    world.adapter.note_before_delete = "resolved 2 open alerts"
+    first = await world.run()
+    outcome = await world.run(status=first.status, deleting=True)
+    assert world.adapter.writes == ["create C1", "before delete C1", "delete C1"]
+    assert ("BeforeDelete", "resolved 2 open alerts") in [
+        (e.reason, e.message) for e in outcome.events
+    ]
+
+
+async def test_a_delivery_test_after_a_write_is_recorded_as_a_condition() -> None:
+    world = World()
+    world.adapter.delivery = True
+    outcome = await world.run()
+    assert world.adapter.writes == ["create C1", "test C1"]
+    assert outcome.status.last_test_at == NOW
+    assert condition(outcome, "Delivered") == ("True", "Delivered")
+    quiet = await world.run(status=outcome.status)
+    assert world.adapter.writes == ["create C1", "test C1"]  # no write, no test
+    assert quiet.events == ()
+
+    world.adapter.delivery = False
+    renamed = await world.run({**SPEC, "displayName": "renamed"}, quiet.status, generation=2)
+    assert condition(renamed, "Delivered") == ("False", "DeliveryFailed")
+    assert condition(renamed, "Ready") == ("True", "Reconciled")
+    assert ("Warning", "DeliveryFailed") in [(e.type, e.reason) for e in renamed.events]
+
+
+async def test_where_disabled_means_deleted_absent_is_in_sync() -> None:
+    world = World(adapter=DeletingFakeAdapter())
+    created = await world.run()
+    disabled_spec = {**SPEC, "targetState": "disabled"}
+    disabled = await world.run(disabled_spec, created.status, generation=2)
+    assert world.adapter.writes == ["create C1", "delete C1"]
+    assert (disabled.status.current_state, disabled.status.webhook_id) == ("disabled", None)
+    assert condition(disabled, "Ready") == ("True", "Reconciled")
+    assert disabled.status.drift_count == 0
+
+    quiet = await world.run(disabled_spec, disabled.status, generation=2)
+    assert world.adapter.writes == ["create C1", "delete C1"]
+    assert quiet.status == disabled.status
+
+    enabled = await world.run(SPEC, quiet.status, generation=3)
+    assert world.adapter.writes[-1] == "create C2"
+    assert (enabled.status.current_state, enabled.status.webhook_id) == ("enabled", "C2")
+    assert enabled.status.drift_count == 0
+
+
+async def test_a_state_the_platform_holds_is_reported_not_repaired() -> None:
+    world = World()
+    first = await world.run()
+    world.adapter.held_by_platform = "suspended by the platform at 2026-11-23T11:00:00Z"
+    world.adapter.objects["C1"].state = CurrentState.DISABLED
+    outcome = await world.run(status=first.status)
+    assert world.adapter.writes == ["create C1"]
+    assert outcome.status.current_state is CurrentState.DISABLED
+    assert condition(outcome, "Ready") == ("False", "HeldByPlatform")
+    assert outcome.status.drift_count == 0

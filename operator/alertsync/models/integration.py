@@ -166,3 +166,7 @@ class AlertIntegrationStatus(CamelModel):
     create_pending_since: datetime | None = None
     # "created" or "adopted": decides what an unset deletionPolicy means.
     origin: Literal["created", "adopted"] | None = None
+    # Alerts of this integration open on the platform (iLert, Mackerel).
+    open_alerts: int | None = None
+    # The last delivery test the platform ran for us (Confluent testOnChange).
+    last_test_at: datetime | None = None
