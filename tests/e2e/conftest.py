@@ -29,18 +29,28 @@ def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox
             kubernetes.config.kube_config, "KUBE_CONFIG_DEFAULT_LOCATION", str(kubeconfig)
         )
         box = Sandbox(k8s, oncall, oncall_url, kubeconfig)
-        yield box
-        # No test may leave the token anywhere but in its Secret.
-        assert TOKEN not in box.everything()
+        with box.stack:
+            yield box
+        # No test may leave a credential anywhere but in its Secret.
+        stored = box.everything()
+        assert [secret for secret in box.secrets if secret in stored] == []
+        SECRETS_HANDED_OUT.update(box.secrets)
+
+
+# The credentials of the current test's sandbox, for the log check (which runs later).
+SECRETS_HANDED_OUT: set[str] = set()
 
 
 @pytest.fixture(autouse=True)
 def no_secret_in_logs(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
-    """Every e2e test, at DEBUG: the token shows in no log line, plain or base64."""
+    """Every e2e test, at DEBUG: no credential shows in any log line, plain or base64."""
     caplog.set_level(logging.DEBUG)
+    SECRETS_HANDED_OUT.clear()
+    SECRETS_HANDED_OUT.add(TOKEN)
     yield
-    assert TOKEN not in caplog.text
-    assert base64.b64encode(TOKEN.encode()).decode() not in caplog.text
+    for secret in SECRETS_HANDED_OUT:
+        assert secret not in caplog.text
+        assert base64.b64encode(secret.encode()).decode() not in caplog.text
 
 
 @pytest.fixture

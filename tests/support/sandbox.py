@@ -1,9 +1,9 @@
 """The sandbox for end-to-end tests: Kubernetes emulator + OnCall simulator on loopback."""
 
 import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -11,8 +11,10 @@ import kopf
 from kopf.testing import KopfRunner
 
 import alertsync.handlers  # noqa: F401 - registers the operator in the default registry
+from alertsim.core import Simulator
 from alertsim.grafana_oncall import GrafanaOnCallSimulator
 from alertsim.kubeapi import EmulatorThread
+from alertsim.server import SimulatorThread
 from tests.support.waiting import wait_for
 
 # kopf's default registry is process-wide: keep the operator's handlers in a
@@ -41,6 +43,54 @@ class Sandbox:
     oncall: GrafanaOnCallSimulator
     oncall_url: str
     kubeconfig: Path
+    # Stops the simulators that tests add.
+    stack: ExitStack = field(default_factory=ExitStack)
+    # Every credential a test handed out: none may show anywhere but in its Secret.
+    secrets: set[str] = field(default_factory=lambda: {TOKEN})
+
+    def serve(self, sim: Simulator) -> str:
+        """Serve another platform's simulator on loopback for the rest of the test."""
+        url: str = self.stack.enter_context(SimulatorThread(sim))
+        return url
+
+    def add_platform(
+        self,
+        name: str,
+        product: str,
+        url: str,
+        secret: Mapping[str, str],
+        credentials: Mapping[str, str],
+        resync: str = "1s",
+        **spec: Any,
+    ) -> None:
+        """A Secret and an AlertPlatform `name` in `default`; `credentials` is its secret ref."""
+        self.secrets.update(value for value in secret.values() if len(value) >= 8)
+        self.k8s.create_object(
+            "secrets",
+            {
+                "apiVersion": "v1",
+                "kind": "Secret",
+                "metadata": {"name": f"{name}-credentials"},
+                "stringData": dict(secret),
+            },
+            namespace="default",
+        )
+        self.k8s.create_object(
+            "alertplatforms",
+            {
+                "apiVersion": "alertsync.dev/v1alpha1",
+                "kind": "AlertPlatform",
+                "metadata": {"name": name},
+                "spec": {
+                    "productType": product,
+                    "url": url,
+                    "credentialsSecretRef": {"name": f"{name}-credentials", **credentials},
+                    "resyncInterval": resync,
+                    **spec,
+                },
+            },
+            namespace="default",
+        )
 
     def apply_platform(self, resync: str = "1s", name: str = "oncall") -> None:
         self.k8s.create_object(
@@ -70,12 +120,12 @@ class Sandbox:
             namespace="default",
         )
 
-    def create(self, name: str, **spec: Any) -> Obj:
+    def create(self, name: str, platform: str = "oncall", **spec: Any) -> Obj:
         body = {
             "apiVersion": "alertsync.dev/v1alpha1",
             "kind": "AlertIntegration",
             "metadata": {"name": name},
-            "spec": {"platformRef": {"name": "oncall"}, **spec},
+            "spec": {"platformRef": {"name": platform}, **spec},
         }
         return self.k8s.create_object(INTEGRATIONS, body, namespace="default")
 

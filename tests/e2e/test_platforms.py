@@ -1,0 +1,125 @@
+"""Every platform end to end through the operator: one scenario suite, a row per platform.
+
+Each row (tests/e2e/platforms/) brings its simulator, credentials, spec and the drifts a
+person can make behind AlertSync's back; the scenarios never name a platform. Platform-only
+behaviour (open alerts, delivery tests...) is in each platform's own e2e file.
+"""
+
+from typing import Any
+
+import pytest
+
+from tests.e2e.platforms import ROWS
+from tests.e2e.platforms.row import PlatformRow
+from tests.support.sandbox import Sandbox, ready, reason
+from tests.support.waiting import wait_for
+
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("operator")]
+
+RECEIVER = "http://127.0.0.1:9/alertsync-e2e-receiver"
+
+
+@pytest.fixture(params=ROWS, ids=[row.id for row in ROWS])
+def row(request: pytest.FixtureRequest) -> PlatformRow[Any]:
+    chosen: PlatformRow[Any] = request.param
+    return chosen
+
+
+@pytest.fixture
+def sim(row: PlatformRow[Any], sandbox: Sandbox) -> Any:
+    made = row.simulator()
+    url = sandbox.serve(made)
+    sandbox.add_platform("suite", row.product, url, row.secret, row.credentials)
+    return made
+
+
+def settled(sandbox: Sandbox, name: str, generation: int) -> dict[str, Any]:
+    return sandbox.wait_status(
+        name,
+        lambda s: ready(s) == "True" and s.get("observedGeneration") == generation,
+    )
+
+
+def test_create_edit_drift_disable_enable_delete(
+    row: PlatformRow[Any], sim: Any, sandbox: Sandbox
+) -> None:
+    spec = row.spec(RECEIVER)
+    sandbox.create("pay", platform="suite", **spec)
+    status = settled(sandbox, "pay", 1)
+    assert row.objects(sim) == [status["webhookId"]]
+    assert (status["currentState"], status["driftCount"], status["lastError"]) == (
+        "enabled",
+        0,
+        "",
+    )
+
+    sandbox.patch_spec("pay", row.edit)
+    status = settled(sandbox, "pay", 2)
+    wait_for(lambda: row.edited(sim, status["webhookId"]))
+    assert row.as_declared(sim, status["webhookId"])
+    assert status["driftCount"] == 0
+
+    for count, drift in enumerate(row.drifts, start=1):
+        drift.apply(sim, status["webhookId"])
+
+        def repaired(s: dict[str, Any], count: int = count) -> bool:
+            return (
+                s.get("driftCount") == count
+                and ready(s) == "True"
+                and row.objects(sim) == [s.get("webhookId")]
+                and row.as_declared(sim, s["webhookId"])
+            )
+
+        status = sandbox.wait_status("pay", repaired)
+
+    kept = status["webhookId"]
+    sandbox.patch_spec("pay", {"targetState": "disabled"})
+    status = sandbox.wait_status(
+        "pay", lambda s: s.get("currentState") == "disabled" and s.get("observedGeneration") == 3
+    )
+    if row.disable_by_delete:
+        assert row.objects(sim) == []
+        assert status.get("webhookId") is None
+    else:
+        assert row.objects(sim) == [kept]
+
+    sandbox.patch_spec("pay", {"targetState": "enabled"})
+    status = sandbox.wait_status(
+        "pay", lambda s: s.get("currentState") == "enabled" and s.get("observedGeneration") == 4
+    )
+    assert row.objects(sim) == [status["webhookId"]]
+    if not row.disable_by_delete:
+        assert status["webhookId"] == kept
+    assert status["driftCount"] == len(row.drifts)
+
+    sandbox.delete("pay")
+    wait_for(lambda: sandbox.get("pay") is None)
+    assert row.objects(sim) == []
+
+
+def test_observe_only_creates_nothing_and_orphan_keeps_the_object(
+    row: PlatformRow[Any], sim: Any, sandbox: Sandbox
+) -> None:
+    spec = row.spec(RECEIVER)
+    sandbox.create("watched", platform="suite", managementPolicy="ObserveOnly", **spec)
+    status = sandbox.wait_status("watched", lambda s: reason(s) == "NotFound")
+    assert ready(status) == "False"
+
+    sandbox.create("kept", platform="suite", deletionPolicy="Orphan", **spec)
+    status = settled(sandbox, "kept", 1)
+    kept = status["webhookId"]
+    sandbox.delete("kept")
+    wait_for(lambda: sandbox.get("kept") is None)
+    assert row.objects(sim) == [kept]
+
+    # The orphan is foreign now: ObserveOnly sees it, by name, and reports it as it is.
+    sandbox.delete("watched")
+    wait_for(lambda: sandbox.get("watched") is None)
+    sandbox.create(
+        "adopted", platform="suite", adoptionPolicy="AdoptExisting", deletionPolicy="Delete", **spec
+    )
+    status = settled(sandbox, "adopted", 1)
+    assert status["webhookId"] == kept
+    sandbox.delete("adopted")
+    wait_for(lambda: sandbox.get("adopted") is None)
+    assert row.objects(sim) == []
