@@ -1,7 +1,7 @@
 """Operator settings, from the environment (the chart sets them)."""
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 __all__ = ["ObserveMode", "OperatorConfig"]
@@ -22,6 +22,9 @@ class OperatorConfig:
     poll_interval: float = 300.0
     # Platform writes (creates, repairs) one resync may make; the rest wait a cycle.
     max_repairs_per_cycle: int = 100
+    # The seed API (alertsync.api): "host:port" to listen on, unset = off.
+    api_listen: str | None = None
+    api_token: str = field(default="", repr=False)
 
     @classmethod
     def from_env(cls) -> "OperatorConfig":
@@ -38,4 +41,18 @@ class OperatorConfig:
             max_repairs_per_cycle=int(
                 os.environ.get("ALERTSYNC_MAX_REPAIRS_PER_CYCLE", cls.max_repairs_per_cycle)
             ),
+            api_listen=os.environ.get("ALERTSYNC_API_LISTEN") or None,
+            api_token=os.environ.get("ALERTSYNC_API_TOKEN", ""),
         )
+
+    @property
+    def api_address(self) -> tuple[str, int] | None:
+        if self.api_listen is None:
+            return None
+        host, _, port = self.api_listen.rpartition(":")
+        if not host or not port.isdigit():
+            raise ValueError(
+                f"ALERTSYNC_API_LISTEN must be host:port, such as 0.0.0.0:8082, "
+                f"not {self.api_listen!r}"
+            )
+        return host, int(port)

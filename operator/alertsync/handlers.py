@@ -1,18 +1,22 @@
 """kopf handlers: the only module that knows kopf. Each one is a thin call into Runtime."""
 
+import asyncio
+import contextvars
 import logging
 import random
 from typing import Any, cast
 
 import kopf
 
+from alertsync.api import ApiServer, Backend
 from alertsync.config import OperatorConfig
 from alertsync.errors import CredentialsError, RateLimitedError
 from alertsync.kube import Kube
+from alertsync.models import AlertIntegrationStatus
 from alertsync.models.common import GROUP, VERSION
 from alertsync.reconcile import Event, Outcome
 from alertsync.records import IntegrationRecord, PlatformRecord
-from alertsync.redaction import RedactingFilter
+from alertsync.redaction import RedactingFilter, register_secret
 from alertsync.runtime import Runtime
 
 __all__: list[str] = []
@@ -48,11 +52,29 @@ async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) 
     logging.getLogger("kubernetes.client.rest").setLevel(logging.INFO)
     for handler in logging.getLogger().handlers:
         handler.addFilter(RedactingFilter())
-    memo.runtime = Runtime(Kube.connect(), CONFIG, post_event=_post_event)
+    memo.runtime = runtime = Runtime(Kube.connect(), CONFIG, post_event=_post_event)
+    memo.api = None
+    memo.kopf_context = [None]
+    address = CONFIG.api_address
+    if address is not None:
+        register_secret(CONFIG.api_token)
+
+        async def reconcile_platform(uid: str) -> list[AlertIntegrationStatus] | None:
+            context = memo.kopf_context[0]
+            if context is None:  # no platform seen yet
+                return None
+            work = runtime.reconcile_platform_now(uid)
+            return await asyncio.get_running_loop().create_task(work, context=context.copy())
+
+        backend = Backend(reconcile_platform, runtime.entries)
+        memo.api = ApiServer(backend, CONFIG.api_token, *address)
+        await memo.api.start()
 
 
 @kopf.on.cleanup()
 async def close(memo: kopf.Memo, **_: Any) -> None:
+    if memo.api is not None:
+        await memo.api.stop()
     await memo.runtime.aclose()
 
 
@@ -81,6 +103,10 @@ async def alertintegration_track(
 @kopf.on.event(GROUP, VERSION, "clusteralertplatforms", id="track")
 async def platform_track(body: kopf.Body, type: str | None, memo: kopf.Memo, **_: Any) -> None:
     memo.runtime.track_platform(PlatformRecord.from_body(body), gone=type == "DELETED")
+    # kopf posts Events only from tasks that carry its context; the API's
+    # requests run outside kopf, so their passes run in this context instead.
+    # (memo is copied per object: the holder made at startup is what they share)
+    memo.kopf_context[0] = contextvars.copy_context()
 
 
 # -- AlertIntegration -------------------------------------------------------------

@@ -313,6 +313,50 @@ class Runtime:
                 )
         return interval * random.uniform(0.9, 1.1)  # noqa: S311 - jitter, not crypto
 
+    # -- the seed API (alertsync.api) ---------------------------------------------
+
+    def _platform_by_uid(self, uid: str) -> PlatformRecord | None:
+        return next((p for p in self.platforms.values() if p.uid == uid), None)
+
+    async def reconcile_platform_now(self, uid: str) -> list[AlertIntegrationStatus] | None:
+        """A targeted pass for every integration of the platform with this uid, at once."""
+        platform = self._platform_by_uid(uid)
+        if platform is None:
+            return None
+        integrations = [i for i in self.integrations[platform.key].values() if not i.deleting]
+        gate = asyncio.Semaphore(self.config.resync_concurrency)
+
+        async def one(integration: IntegrationRecord) -> AlertIntegrationStatus:
+            async with gate:
+                # heartbeat=False: lastReconcileAt says this check happened.
+                await self.reconcile_integration(integration, heartbeat=False)
+            return self._entry(integration)
+
+        return list(await asyncio.gather(*(one(i) for i in integrations)))
+
+    def entries(self, platform_uid: str | None) -> list[AlertIntegrationStatus] | None:
+        """Every integration's status as last written, of one platform or all."""
+        if platform_uid is None:
+            keys = list(self.integrations)
+        else:
+            platform = self._platform_by_uid(platform_uid)
+            if platform is None:
+                return None
+            keys = [platform.key]
+        return [
+            self._entry(integration)
+            for key in keys
+            for integration in self.integrations[key].values()
+            if integration.uid in self.written or integration.status
+        ]
+
+    def _entry(self, integration: IntegrationRecord) -> AlertIntegrationStatus:
+        stored = self.written.get(integration.uid, integration.status)
+        try:
+            return AlertIntegrationStatus.model_validate(stored)
+        except ValidationError:
+            return AlertIntegrationStatus(uuid=integration.uid)
+
     def wake(self, key: PlatformKey) -> None:
         self.wakeups[key].set()
 
