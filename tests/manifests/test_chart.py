@@ -28,6 +28,7 @@ NAMESPACE = "alertsync-system"
 VALUE_SETS: dict[str, dict[str, Any]] = {
     "defaults": {},
     "some-namespaces": {"watchNamespaces": ["a", "b"]},
+    "api": {"api": {"enabled": True, "port": 9443, "tokenSecret": {"name": "api-token"}}},
 }
 
 Rule = tuple[str, str, str]  # (API group, resource, verb)
@@ -347,6 +348,33 @@ def test_rbac_and_service_account_can_be_left_out(chart: helm_python.Chart) -> N
     assert docs[0]["spec"]["template"]["spec"]["serviceAccountName"] == "preexisting"
 
 
+def test_the_seed_api_is_off_by_default_and_served_when_enabled(
+    chart: helm_python.Chart,
+) -> None:
+    assert "ALERTSYNC_API_LISTEN" not in json.dumps(documents(chart, {}))
+    assert not [d for d in documents(chart, {}) if d["kind"] == "Service"]
+
+    docs = documents(chart, VALUE_SETS["api"])
+    operator = container(only(docs, "Deployment"))
+    env = {e["name"]: e for e in operator["env"]}
+    assert env["ALERTSYNC_API_LISTEN"]["value"] == "0.0.0.0:9443"
+    assert env["ALERTSYNC_API_TOKEN"]["valueFrom"]["secretKeyRef"] == {
+        "name": "api-token",
+        "key": "token",
+    }
+    assert {"name": "api", "containerPort": 9443, "protocol": "TCP"} in operator["ports"]
+    service = only(docs, "Service", "alertsync-api")
+    assert service["spec"]["ports"] == [
+        {"name": "api", "port": 9443, "targetPort": "api", "protocol": "TCP"}
+    ]
+    assert service["spec"]["selector"] == operator_selector(docs)
+
+
+def operator_selector(docs: list[dict[str, Any]]) -> dict[str, str]:
+    selector: dict[str, str] = only(docs, "Deployment")["spec"]["selector"]["matchLabels"]
+    return selector
+
+
 # -- values ----------------------------------------------------------------------------
 
 
@@ -362,6 +390,8 @@ def test_rbac_and_service_account_can_be_left_out(chart: helm_python.Chart) -> N
         ({"image": {"pullPolicy": "Sometimes"}}, "/image/pullPolicy"),
         ({"rbac": {"create": "yes"}}, "/rbac/create"),
         ({"replicas": 1}, "'replicas' not allowed"),
+        ({"api": {"enabled": True}}, "/api/tokenSecret/name"),
+        ({"api": {"port": 80}}, "/api/port"),
     ],
 )
 def test_wrong_values_are_refused_by_the_schema(
