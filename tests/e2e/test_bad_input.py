@@ -1,6 +1,5 @@
 """Bad input: refused at admission, or Ready=False naming the field, with no platform call."""
 
-import time
 from typing import Any
 
 import pytest
@@ -38,24 +37,6 @@ def test_schema_rejects_bad_specs_at_admission(
     assert field in caught.value.message
 
 
-def assert_quiet(sandbox: Sandbox, name: str, seconds: float = 2.5) -> None:
-    """No hot loop: once kopf has recorded the handler's outcome (one last
-    annotation patch after our status write), nothing more is written while
-    nothing changes, over several resync cycles. A hot loop never settles."""
-
-    def version() -> str:
-        return str(sandbox.get(name)["metadata"]["resourceVersion"])  # type: ignore[index]
-
-    def settled() -> str | None:
-        before = version()
-        time.sleep(0.5)
-        return before if version() == before else None
-
-    quiet_since = wait_for(settled, timeout=10)
-    time.sleep(seconds)
-    assert version() == quiet_since
-
-
 @pytest.mark.usefixtures("operator")
 def test_block_for_another_product_names_the_field_and_calls_no_platform(
     sandbox: Sandbox,
@@ -65,7 +46,7 @@ def test_block_for_another_product_names_the_field_and_calls_no_platform(
     status = sandbox.wait_status("pay", lambda s: reason(s) == "InvalidSpec")
     assert status["lastError"].startswith("spec.ilert:")
     assert "spec.grafanaOnCall" in status["lastError"]
-    assert_quiet(sandbox, "pay")
+    sandbox.assert_quiet("pay")
     assert sandbox.oncall.requests.count("POST") == sandbox.oncall.requests.count("PUT") == 0
     # Nothing the user declared is lost.
     assert sandbox.get("pay")["spec"]["ilert"] == {"integrationType": "API"}  # type: ignore[index]
@@ -101,7 +82,7 @@ def test_missing_secret_is_reported_and_picked_up_once_it_exists(sandbox: Sandbo
         )
     )
     assert platform
-    assert_quiet(sandbox, "pay")
+    sandbox.assert_quiet("pay")
     assert sandbox.oncall.requests.total == 0
 
     sandbox.k8s.create_object(

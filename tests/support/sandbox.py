@@ -1,6 +1,7 @@
 """The sandbox for end-to-end tests: Kubernetes emulator + OnCall simulator on loopback."""
 
 import json
+import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -151,6 +152,23 @@ class Sandbox:
 
     def wait_ready(self, name: str, timeout: float = 20) -> Obj:
         return self.wait_status(name, lambda s: ready(s) == "True", timeout)
+
+    def assert_quiet(self, name: str, seconds: float = 2.5) -> None:
+        """No hot loop: once kopf has recorded the handler's outcome (one last
+        annotation patch after our status write), nothing more is written while
+        nothing changes, over several resync cycles. A hot loop never settles."""
+
+        def version() -> str:
+            return str(self.get(name)["metadata"]["resourceVersion"])  # type: ignore[index]
+
+        def settled() -> str | None:
+            before = version()
+            time.sleep(0.5)
+            return before if version() == before else None
+
+        quiet_since = wait_for(settled, timeout=10)
+        time.sleep(seconds)
+        assert version() == quiet_since
 
     def events(self, name: str) -> list[Obj]:
         return [
