@@ -188,8 +188,10 @@ class _Pass:
 
         if not self.deps.may_write():
             return self._deferred()
-        self.status.create_pending_since = self.now
-        await self.deps.write_status(self.status)
+        if self.old.create_pending_since is None:
+            self.status.create_pending_since = self.now
+            await self.deps.write_status(self.status)
+        # else: recorded by an earlier attempt; rewriting it each retry would be churn.
         obs = await adapter.create(desired)
         self._record_object(obs, origin="created")
         self.status.create_date = self.now

@@ -26,9 +26,14 @@ def row(request: pytest.FixtureRequest) -> PlatformRow[Any]:
 
 
 @pytest.fixture
-def sim(row: PlatformRow[Any], sandbox: Sandbox) -> Any:
+def served(row: PlatformRow[Any], sandbox: Sandbox) -> tuple[Any, str]:
     made = row.simulator()
-    url = sandbox.serve(made)
+    return made, sandbox.serve(made)
+
+
+@pytest.fixture
+def sim(row: PlatformRow[Any], sandbox: Sandbox, served: tuple[Any, str]) -> Any:
+    made, url = served
     sandbox.add_platform("suite", row.product, url, row.secret, row.credentials)
     return made
 
@@ -123,3 +128,19 @@ def test_observe_only_creates_nothing_and_orphan_keeps_the_object(
     sandbox.delete("adopted")
     wait_for(lambda: sandbox.get("adopted") is None)
     assert row.objects(sim) == []
+
+
+def test_read_only_credentials_are_reported_without_a_hot_loop(
+    row: PlatformRow[Any], served: tuple[Any, str], sandbox: Sandbox
+) -> None:
+    if row.read_only_secret is None:
+        pytest.skip(f"{row.id} has no read-only credentials")
+    sim, url = served
+    sandbox.add_platform("suite", row.product, url, row.read_only_secret, row.credentials)
+    sandbox.create("pay", platform="suite", **row.spec(RECEIVER))
+    status = sandbox.wait_status("pay", lambda s: reason(s) == "CredentialsRejected")
+    assert ready(status) == "False"
+    assert status["lastError"].startswith("cannot create")
+    sandbox.assert_quiet("pay")
+    assert row.objects(sim) == []
+    sandbox.secrets.update(row.read_only_secret.values())

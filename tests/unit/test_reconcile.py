@@ -9,6 +9,7 @@ import pytest
 
 from alertsync.errors import (
     AlertSyncError,
+    CredentialsError,
     CredentialsMissingError,
     PlatformUnavailableError,
     RateLimitedError,
@@ -54,6 +55,7 @@ class FakeAdapter(PlatformAdapter):
     # Optional capabilities, off unless a test sets them.
     open_alert_counts: dict[str, int] | None = None
     count_error: AlertSyncError | None = None
+    create_error: AlertSyncError | None = None
     note_before_delete: str | None = None
     delivery: bool | None = None
     held_by_platform: str | None = None
@@ -106,6 +108,8 @@ class FakeAdapter(PlatformAdapter):
         return CurrentState(desired.target_state.value)
 
     async def create(self, desired: DesiredIntegration) -> Observation:
+        if self.create_error:
+            raise self.create_error
         id_ = f"C{self.next_id}"
         self.next_id += 1
         self.objects[id_] = Remote(desired.display_name, desired.marker, self._state(desired))
@@ -618,3 +622,13 @@ async def test_a_state_the_platform_holds_is_reported_not_repaired() -> None:
     assert outcome.status.current_state is CurrentState.DISABLED
     assert condition(outcome, "Ready") == ("False", "HeldByPlatform")
     assert outcome.status.drift_count == 0
+
+
+async def test_a_create_retried_after_a_refusal_records_its_pending_state_once() -> None:
+    world = World()
+    world.adapter.create_error = CredentialsError("cannot create integration: 403 read-only key")
+    first = await world.run()
+    again = await world.run(status=first.status)
+    assert len(world.status_writes) == 1  # not one per retry: that would be churn
+    assert again.status.create_pending_since == first.status.create_pending_since == NOW
+    assert again.status == first.status

@@ -6,6 +6,7 @@ from alertsim.grafana_oncall import GrafanaOnCallSimulator
 from tests.e2e.platforms.row import Drift, PlatformRow
 
 TOKEN = "e2e-suite-oncall-token-71c2"
+VIEWER = "e2e-suite-oncall-viewer-0b4e"
 NAME = "suite payments"
 
 
@@ -23,8 +24,9 @@ def _as_declared(sim: GrafanaOnCallSimulator, id_: str) -> bool:
 ROW = PlatformRow[GrafanaOnCallSimulator](
     id="grafana-oncall",
     product="grafana-oncall",
-    simulator=lambda: GrafanaOnCallSimulator(tokens={TOKEN: "admin"}),
+    simulator=lambda: GrafanaOnCallSimulator(tokens={TOKEN: "admin", VIEWER: "viewer"}),
     secret={"token": TOKEN},
+    read_only_secret={"token": VIEWER},
     credentials={},
     spec=lambda _url: {
         "displayName": NAME,

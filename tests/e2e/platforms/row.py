@@ -40,5 +40,7 @@ class PlatformRow(Generic[SimT]):
     # Every object on the platform the operator could have made (to count duplicates).
     objects: Callable[[SimT], list[str]]
     drifts: list[Drift[SimT]] = field(default_factory=list)
+    # Credentials (Secret data) the simulator accepts for reading only.
+    read_only_secret: Mapping[str, str] | None = None
     # The platform has no enable switch: disabled means the object is deleted.
     disable_by_delete: bool = False
