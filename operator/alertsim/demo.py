@@ -55,7 +55,7 @@ def kubectl_path() -> str:
 def operator_process(kubeconfig: Path) -> Iterator[subprocess.Popen[bytes]]:
     log = (WORK / "operator.log").open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "alertsync", "run", "-A", "--health", ""],
+        [sys.executable, "-m", "alertsync", "run", "-A", "--health", "", "--metrics", ""],
         env={**os.environ, "KUBECONFIG": str(kubeconfig), "ALERTSYNC_NAMESPACE": "default"},
         stdout=log,
         stderr=subprocess.STDOUT,

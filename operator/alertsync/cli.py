@@ -39,6 +39,11 @@ def _parser() -> argparse.ArgumentParser:
         help="liveness endpoint URL to serve (empty to disable)",
     )
     run.add_argument(
+        "--metrics",
+        default=os.environ.get("ALERTSYNC_METRICS_LISTEN", "0.0.0.0:8081"),
+        help="host:port to serve Prometheus /metrics on (empty to disable)",
+    )
+    run.add_argument(
         "--peering",
         default=None,
         help="kopf peering name, for several replicas with one active; default: standalone",
@@ -55,6 +60,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         log_format=kopf.LogFormat.JSON if args.log_format == "json" else kopf.LogFormat.FULL,
     )
     logging.getLogger().setLevel(args.log_level.upper())
+    # The operator's settings come from the environment (alertsync.config).
+    os.environ["ALERTSYNC_METRICS_LISTEN"] = args.metrics
     # Imported here: registering the handlers is a side effect of the import.
     import alertsync.handlers  # noqa: F401
 

@@ -24,6 +24,8 @@ class OperatorConfig:
     max_repairs_per_cycle: int = 100
     # The seed API (alertsync.api): "host:port" to listen on, unset = off.
     api_listen: str | None = None
+    # Prometheus /metrics: "host:port", unset = off (`alertsync run` sets it).
+    metrics_listen: str | None = None
     api_token: str = field(default="", repr=False)
 
     @classmethod
@@ -42,17 +44,23 @@ class OperatorConfig:
                 os.environ.get("ALERTSYNC_MAX_REPAIRS_PER_CYCLE", cls.max_repairs_per_cycle)
             ),
             api_listen=os.environ.get("ALERTSYNC_API_LISTEN") or None,
+            metrics_listen=os.environ.get("ALERTSYNC_METRICS_LISTEN") or None,
             api_token=os.environ.get("ALERTSYNC_API_TOKEN", ""),
         )
 
     @property
     def api_address(self) -> tuple[str, int] | None:
-        if self.api_listen is None:
-            return None
-        host, _, port = self.api_listen.rpartition(":")
-        if not host or not port.isdigit():
-            raise ValueError(
-                f"ALERTSYNC_API_LISTEN must be host:port, such as 0.0.0.0:8082, "
-                f"not {self.api_listen!r}"
-            )
-        return host, int(port)
+        return _address("ALERTSYNC_API_LISTEN", self.api_listen)
+
+    @property
+    def metrics_address(self) -> tuple[str, int] | None:
+        return _address("ALERTSYNC_METRICS_LISTEN", self.metrics_listen)
+
+
+def _address(name: str, listen: str | None) -> tuple[str, int] | None:
+    if listen is None:
+        return None
+    host, _, port = listen.rpartition(":")
+    if not host or not port.isdigit():
+        raise ValueError(f"{name} must be host:port, such as 0.0.0.0:8081, not {listen!r}")
+    return host, int(port)

@@ -8,6 +8,7 @@ from typing import Any, cast
 
 import kopf
 
+from alertsync import metrics
 from alertsync.api import ApiServer, Backend
 from alertsync.config import OperatorConfig
 from alertsync.errors import CredentialsError, RateLimitedError
@@ -54,7 +55,12 @@ async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) 
         handler.addFilter(RedactingFilter())
     memo.runtime = runtime = Runtime(Kube.connect(), CONFIG, post_event=_post_event)
     memo.api = None
+    memo.metrics = None
     memo.kopf_context = [None]
+    metrics.count_integrations(runtime.ready_states)
+    if CONFIG.metrics_address is not None:
+        memo.metrics = metrics.MetricsServer(*CONFIG.metrics_address)
+        await memo.metrics.start()
     address = CONFIG.api_address
     if address is not None:
         register_secret(CONFIG.api_token)
@@ -75,6 +81,9 @@ async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) 
 async def close(memo: kopf.Memo, **_: Any) -> None:
     if memo.api is not None:
         await memo.api.stop()
+    if memo.metrics is not None:
+        await memo.metrics.stop()
+    metrics.count_integrations(None)
     await memo.runtime.aclose()
 
 

@@ -8,8 +8,9 @@ status only when it changed, and runs each platform's batched resync.
 import asyncio
 import logging
 import random
+import time
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -17,6 +18,7 @@ from typing import Any
 import httpx
 from pydantic import SecretStr, ValidationError
 
+from alertsync import metrics
 from alertsync.config import OperatorConfig
 from alertsync.errors import (
     AlertSyncError,
@@ -225,6 +227,7 @@ class Runtime:
                 may_write=may_write,
             )
             outcome = await reconcile(resource, deps, listing)
+            _count(outcome)
             if outcome.released:
                 self.written.pop(record.uid, None)
             else:
@@ -260,6 +263,15 @@ class Runtime:
         Returns the seconds to wait before the next resync (with jitter, so
         that platforms started together do not resync together).
         """
+        started = time.monotonic()
+        try:
+            return await self._resync_platform(record)
+        finally:
+            metrics.RESYNC_SECONDS.labels(_product_label(record)).observe(
+                time.monotonic() - started
+            )
+
+    async def _resync_platform(self, record: PlatformRecord) -> float:
         now = _now()
         integrations = list(self.integrations[record.key].values())
         status = AlertPlatformStatus.model_validate(record.status)
@@ -312,6 +324,15 @@ class Runtime:
                     budget.limit,
                 )
         return interval * random.uniform(0.9, 1.1)  # noqa: S311 - jitter, not crypto
+
+    def ready_states(self) -> Iterator[tuple[str, str]]:
+        """(platform, Ready status) of every integration, for the metrics."""
+        for key, integrations in list(self.integrations.items()):
+            platform = self.platforms.get(key)
+            label = _product_label(platform) if platform else "unknown"
+            for integration in list(integrations.values()):
+                stored = self.written.get(integration.uid, integration.status)
+                yield label, _ready_of(stored)
 
     # -- the seed API (alertsync.api) ---------------------------------------------
 
@@ -391,6 +412,42 @@ class _Budget:
             return True
         self.refused += 1
         return False
+
+
+def _product_label(record: PlatformRecord) -> str:
+    product = _product_type(record)
+    return product.value if product else "unknown"
+
+
+def _ready_of(status: Mapping[str, Any]) -> str:
+    for condition in status.get("conditions") or ():
+        if isinstance(condition, Mapping) and condition.get("type") == "Ready":
+            return str(condition.get("status", "Unknown"))
+    return "Unknown"
+
+
+def _count(outcome: Outcome) -> None:
+    status = outcome.status
+    platform = status.product_type.value if status.product_type else "unknown"
+    if outcome.released:
+        result = "Released"
+    elif outcome.error is not None:
+        result = outcome.error.reason
+    else:
+        ready = next((c for c in status.conditions if c.type == "Ready"), None)
+        result = ready.reason if ready else "Unknown"
+    metrics.RECONCILES.labels(platform, result).inc()
+    reasons = {event.reason for event in outcome.events}
+    action = (
+        "repaired"
+        if "DriftRepaired" in reasons
+        else "reported"
+        if "DriftDetected" in reasons
+        else None
+    )
+    if action and status.last_drift is not None:
+        for field in status.last_drift.fields:
+            metrics.DRIFT.labels(platform, field, action).inc()
 
 
 def _product_type(record: PlatformRecord) -> ProductType | None:

@@ -16,6 +16,7 @@ from typing import Any, NoReturn
 
 import httpx
 
+from alertsync import metrics
 from alertsync.errors import (
     CredentialsError,
     PlatformRejectedError,
@@ -168,6 +169,8 @@ class PlatformHttp:
     # How the platform words an error body, and how long it asks us to wait.
     describe_error: Callable[[httpx.Response], str]
     retry_after: Callable[[httpx.Response], float | None]
+    # The metrics' platform label: the product type.
+    platform: str = "unknown"
     # The window a platform announces in its headers, if it does (Confluent).
     rate_window: Callable[[httpx.Response], RateWindow | None] = lambda _: None
     # Requests to one account at once, whatever the number of reconciles.
@@ -189,23 +192,34 @@ class PlatformHttp:
         `what` names the operation and object for messages: "create integration x".
         `path` may also be an absolute URL the platform handed out (paging links).
         """
-        await self.throttle.acquire(what)
+        await self._acquire(what)
         url = path if path.startswith(("http://", "https://")) else self.base_url + path
+        operation = metrics.operation_of(method)
+        started = time.monotonic()
+        code = "error"
         try:
             async with self.in_flight:
                 self.sent += 1
+                started = time.monotonic()  # latency, not the wait for a slot
                 try:
                     response = await self.client.request(
                         method, url, json=json, params=params, headers=dict(self.auth_headers)
                     )
+                    code = str(response.status_code)
                 finally:
                     self.sent -= 1
         except httpx.TimeoutException:
+            code = "timeout"
             raise PlatformUnavailableError(f"cannot {what}: the platform timed out") from None
         except httpx.TransportError as exc:
             raise PlatformUnavailableError(
                 f"cannot {what}: {type(exc).__name__} connecting to the platform"
             ) from None
+        finally:
+            metrics.REQUESTS.labels(self.platform, operation, code).inc()
+            metrics.REQUEST_SECONDS.labels(self.platform, operation).observe(
+                time.monotonic() - started
+            )
         window = self.rate_window(response)
         if window is not None:
             self.throttle.note_window(window, in_flight=self.sent)
@@ -214,6 +228,18 @@ class PlatformHttp:
             self.throttle.strikes = 0
             return response
         self.raise_for(response, what)
+
+    async def _acquire(self, what: str) -> None:
+        started = time.monotonic()
+        try:
+            await self.throttle.acquire(what)
+        except RateLimitedError:
+            metrics.RATE_LIMIT_DEFERRED.labels(self.platform).inc()
+            raise
+        waited = time.monotonic() - started
+        if waited > 0.001:
+            metrics.RATE_LIMIT_WAITS.labels(self.platform).inc()
+            metrics.RATE_LIMIT_WAIT_SECONDS.labels(self.platform).inc(waited)
 
     def raise_for(self, response: httpx.Response, what: str) -> NoReturn:
         """Raise the AlertSync error that a non-success `response` means."""
