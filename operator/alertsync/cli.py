@@ -1,11 +1,15 @@
-"""`alertsync run`: start the operator."""
+"""The `alertsync` command: run the operator, ask it for a pass, print the version."""
 
 import argparse
 import logging
 import os
+import sys
 from collections.abc import Sequence
+from typing import Any
 
 import kopf
+
+from alertsync import __version__
 
 __all__ = ["main"]
 
@@ -48,11 +52,51 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="kopf peering name, for several replicas with one active; default: standalone",
     )
+    reconcile = commands.add_parser(
+        "reconcile", help="ask the running operator for a pass over one integration, and wait"
+    )
+    reconcile.add_argument("name", help="the AlertIntegration")
+    reconcile.add_argument("-n", "--namespace", default="default")
+    reconcile.add_argument("--timeout", type=float, default=60.0, help="seconds to wait")
+    commands.add_parser("version", help="print the version")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = _parser().parse_args(argv)
+    if args.command == "version":
+        print(f"alertsync {__version__}")
+        return
+    if args.command == "reconcile":
+        raise SystemExit(_reconcile(args.namespace, args.name, args.timeout))
+    _run(args)
+
+
+def _reconcile(namespace: str, name: str, timeout: float) -> int:
+    from alertsync.kube import Kube
+    from alertsync.request import request_reconcile
+
+    try:
+        status = request_reconcile(Kube.connect().api, namespace, name, timeout)
+    except (LookupError, TimeoutError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    conditions: list[dict[str, Any]] = status.get("conditions") or []
+    ready = next((c for c in conditions if c.get("type") == "Ready"), {})
+    print(
+        f"{namespace}/{name}: Ready={ready.get('status', 'Unknown')} "
+        f"({ready.get('reason', '-')}) {ready.get('message', '')}".rstrip()
+    )
+    print(
+        f"  currentState={status.get('currentState')} webhookId={status.get('webhookId')} "
+        f"driftCount={status.get('driftCount', 0)}"
+    )
+    if status.get("lastError"):
+        print(f"  lastError: {status['lastError']}")
+    return 0 if ready.get("status") == "True" else 2
+
+
+def _run(args: argparse.Namespace) -> None:
     kopf.configure(
         debug=args.log_level == "debug",
         verbose=args.log_level in ("debug", "info"),

@@ -128,12 +128,16 @@ async def alertintegration_reconcile(
     body: kopf.Body,
     memo: kopf.Memo,
     retry: int,
+    reason: str,
     **_: Any,
 ) -> None:
     """Spec changes, the reconcile-requested-at annotation, and operator restarts."""
     runtime: Runtime = memo.runtime
     record = IntegrationRecord.from_body(body)
-    _raise_for(await runtime.reconcile_integration(record), retry)
+    # A person asked (an edit, `alertsync reconcile`): lastReconcileAt tells them it ran.
+    # Restarts keep the heartbeat, so that they do not rewrite every status.
+    asked = reason == kopf.Reason.UPDATE.value
+    _raise_for(await runtime.reconcile_integration(record, heartbeat=not asked), retry)
 
 
 @kopf.on.delete(GROUP, VERSION, INTEGRATIONS, id="delete")

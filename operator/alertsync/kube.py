@@ -23,6 +23,7 @@ __all__ = ["Kube"]
 
 class Kube:
     def __init__(self, api: Any) -> None:
+        self.api = api
         self.core = kubernetes.client.CoreV1Api(api)
         self.custom = kubernetes.client.CustomObjectsApi(api)
 

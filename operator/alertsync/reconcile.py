@@ -60,6 +60,8 @@ class IntegrationResource:
     spec: Mapping[str, Any]
     status: AlertIntegrationStatus
     deleting: bool = False
+    # The reconcile-requested-at annotation: echoed as lastHandledReconcileAt.
+    requested_at: str | None = None
 
 
 @dataclass(frozen=True)
@@ -112,7 +114,9 @@ class _Pass:
         self.deps = deps
         self.now = now
         self.old = resource.status
-        self.status = resource.status.model_copy(update={"uuid": resource.uid})
+        self.status = resource.status.model_copy(
+            update={"uuid": resource.uid, "last_handled_reconcile_at": resource.requested_at}
+        )
         self.events: list[Event] = []
         self.observation: Observation | None = None
 

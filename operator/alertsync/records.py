@@ -21,6 +21,9 @@ def _plain(value: Any) -> dict[str, Any]:
     return copy.deepcopy(dict(value)) if isinstance(value, Mapping) else {}
 
 
+REQUESTED_AT = "alertsync.dev/reconcile-requested-at"
+
+
 @dataclass(frozen=True)
 class IntegrationRecord:
     namespace: str
@@ -30,10 +33,13 @@ class IntegrationRecord:
     spec: Mapping[str, Any]
     status: Mapping[str, Any]
     deleting: bool = False
+    # The alertsync.dev/reconcile-requested-at annotation (Flux's convention).
+    requested_at: str | None = None
 
     @classmethod
     def from_body(cls, body: Mapping[str, Any]) -> "IntegrationRecord":
         meta = body["metadata"]
+        annotations = meta.get("annotations") or {}
         return cls(
             namespace=meta["namespace"],
             name=meta["name"],
@@ -42,6 +48,7 @@ class IntegrationRecord:
             spec=_plain(body.get("spec")),
             status=_plain(body.get("status")),
             deleting=meta.get("deletionTimestamp") is not None,
+            requested_at=annotations.get(REQUESTED_AT),
         )
 
     @property

@@ -215,6 +215,7 @@ class Runtime:
                 spec=record.spec,
                 status=status,
                 deleting=record.deleting,
+                requested_at=record.requested_at,
             )
 
             async def write(new: AlertIntegrationStatus) -> None:

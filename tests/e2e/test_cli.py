@@ -9,6 +9,7 @@ import sys
 import httpx
 import pytest
 
+from alertsync import __version__ as alertsync_version
 from tests.support.sandbox import TOKEN, Sandbox
 from tests.support.waiting import wait_for
 
@@ -106,3 +107,45 @@ def test_run_serves_health_and_metrics_and_logs_json(sandbox: Sandbox) -> None:
     records = [json.loads(line) for line in lines]
     assert any("reconcile" in record.get("message", "") for record in records)
     assert TOKEN not in output
+
+
+def alertsync(*args: str, kubeconfig: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(  # noqa: S603 - our own entry point
+        [sys.executable, "-m", "alertsync", *args],
+        env={**os.environ, "KUBECONFIG": kubeconfig},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_version_prints_the_package_version() -> None:
+    done = alertsync("version", kubeconfig="/nonexistent")
+    assert done.returncode == 0
+    assert done.stdout.strip() == f"alertsync {alertsync_version}"
+
+
+@pytest.mark.usefixtures("operator")
+def test_reconcile_asks_for_a_pass_and_prints_its_outcome(sandbox: Sandbox) -> None:
+    sandbox.apply_platform(resync="1h")  # only the request can find the drift
+    sandbox.create("pay", displayName="pay")
+    webhook = sandbox.wait_ready("pay")["webhookId"]
+    sandbox.oncall.rename(webhook, "renamed by hand")
+
+    done = alertsync("reconcile", "pay", "-n", "default", kubeconfig=str(sandbox.kubeconfig))
+
+    assert done.returncode == 0, done.stderr
+    assert "default/pay: Ready=True (Reconciled)" in done.stdout
+    assert "driftCount=1" in done.stdout
+    assert sandbox.oncall.get(webhook)["name"] == "pay"  # type: ignore[index]
+
+    sandbox.oncall.faults.fail(503, times=None)
+    failing = alertsync("reconcile", "pay", kubeconfig=str(sandbox.kubeconfig))
+    assert failing.returncode == 2
+    assert "Ready=False (PlatformUnavailable)" in failing.stdout
+    assert "lastError: cannot" in failing.stdout
+
+    missing = alertsync("reconcile", "nope", kubeconfig=str(sandbox.kubeconfig))
+    assert missing.returncode == 1
+    assert "AlertIntegration default/nope not found" in missing.stderr
