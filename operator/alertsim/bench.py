@@ -159,7 +159,17 @@ def run_mode(mode: str, args: argparse.Namespace, work: Path) -> Obj:
                 "ALERTSYNC_OBSERVE_MODE": mode,
                 "ALERTSYNC_POLL_INTERVAL": str(args.interval),
             }
-            command = [sys.executable, "-m", "alertsync", "run", "-A", "--health", "", "--metrics", ""]
+            command = [
+                sys.executable,
+                "-m",
+                "alertsync",
+                "run",
+                "-A",
+                "--health",
+                "",
+                "--metrics",
+                "",
+            ]
             with (work / f"bench-operator-{mode}.log").open("wb") as log:
                 started = time.monotonic()
                 process = subprocess.Popen(  # noqa: S603 - our own interpreter and module

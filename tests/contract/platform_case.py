@@ -46,6 +46,17 @@ class PlatformCase(Generic[SimT]):
     add_foreign: Callable[[SimT, str], str]
     # Whether the platform uses two-part credentials (credentialsSecretRef.usernameKey).
     two_part_credentials: bool = False
+    # Whether the platform has no enable switch, so that `targetState: disabled` means no
+    # object on it (the adapter's `disable_by_delete`): the disable scenario checks that.
+    disable_by_delete: bool = False
+    # Whether the platform's 429 says how long to wait (Retry-After or the like). Platforms
+    # that announce nothing (iLert, Mackerel, ZStack) get the shared backoff instead.
+    announces_wait: bool = True
+    # Whether the platform has no field to carry the marker, so that the exact name is the
+    # marker (iLert): our own object found without its id is then only a name match
+    # (Match.NAME, claimed by the reconciler while a create is pending), and a foreign
+    # object of the name may look exactly like ours.
+    marker_is_name: bool = False
 
     def adapter(self, sim: SimT, token: str = TOKEN) -> PlatformAdapter:
         account = platform_account(

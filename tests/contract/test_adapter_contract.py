@@ -15,6 +15,7 @@ from alertsim.core import Simulator
 from alertsync.errors import CredentialsError, PlatformUnavailableError, RateLimitedError
 from alertsync.models import CurrentState, TargetState
 from alertsync.platforms.base import DesiredIntegration, Match, PlatformAdapter
+from alertsync.platforms.http import BACKOFF_FIRST
 from tests.contract.cases import CASES
 from tests.contract.platform_case import TOKEN, WRONG, PlatformCase
 
@@ -55,10 +56,53 @@ def want(
     return dataclasses.replace(case.desired(uid, name, state), external_id=external_id)
 
 
+def ours(case: PlatformCase[Any]) -> Match:
+    """How our own object is found without its stored id."""
+    return Match.NAME if case.marker_is_name else Match.MARKER
+
+
 def no_token(exc: BaseException) -> None:
     for text in (str(exc), repr(exc), *map(str, exc.args)):
         assert TOKEN not in text
         assert WRONG not in text
+
+
+async def disabled_is_no_object_then_enabled(
+    case: PlatformCase[Any], adapter: PlatformAdapter, sim: Simulator
+) -> None:
+    """The disable scenario of a platform without an enable switch: disabled is no object."""
+    disabled = want(case, state=TargetState.DISABLED)
+    nothing = await adapter.observe(disabled)
+    assert not nothing.exists
+    assert nothing.current_state is CurrentState.DISABLED
+    assert nothing.up_to_date
+    sim.requests.clear()
+    not_made = await adapter.create(disabled)
+    assert not not_made.exists
+    assert not_made.current_state is CurrentState.DISABLED
+    assert sim.requests.total == 0
+
+    created = await adapter.create(want(case))
+    assert created.external_id
+    spec = want(case, state=TargetState.DISABLED, external_id=created.external_id)
+    seen = await adapter.observe(spec)
+    assert (seen.match, seen.current_state) == (Match.ID, CurrentState.ENABLED)
+    assert "targetState" in seen.drifted_fields
+
+    gone = await adapter.update(spec, seen)
+    assert not gone.exists
+    assert gone.current_state is CurrentState.DISABLED
+    settled = await adapter.observe(spec)
+    assert not settled.exists
+    assert settled.current_state is CurrentState.DISABLED
+
+    enabled = want(case, external_id=created.external_id)
+    absent = await adapter.observe(enabled)
+    assert not absent.exists
+    assert absent.current_state is CurrentState.ABSENT
+    again = await adapter.create(enabled)
+    assert again.current_state is CurrentState.ENABLED
+    assert again.up_to_date, again.drifted_fields
 
 
 # -- the scenarios ---------------------------------------------------------------------------------
@@ -109,8 +153,12 @@ async def test_drift_behind_our_back_is_named_then_repaired(
 
 
 async def test_target_state_disabled_then_enabled(
-    case: PlatformCase[Any], adapter: PlatformAdapter
+    case: PlatformCase[Any], adapter: PlatformAdapter, sim: Simulator
 ) -> None:
+    assert type(adapter).disable_by_delete is case.disable_by_delete
+    if case.disable_by_delete:
+        await disabled_is_no_object_then_enabled(case, adapter, sim)
+        return
     created = await adapter.create(want(case, state=TargetState.DISABLED))
     assert created.current_state is CurrentState.DISABLED
     assert created.up_to_date, created.drifted_fields
@@ -159,7 +207,7 @@ async def test_after_a_crash_the_object_is_found_by_marker_not_duplicated(
 
     found = await adapter.observe(want(case))
 
-    assert found.match is Match.MARKER
+    assert found.match is ours(case)
     assert found.external_id == created.external_id
     assert found.up_to_date, found.drifted_fields
     assert sim.requests.count("GET") == sim.requests.total  # observe never writes
@@ -178,7 +226,7 @@ async def test_a_create_whose_answer_was_lost_is_found_by_marker(
 
     found = await adapter.observe(want(case))
 
-    assert found.match is Match.MARKER
+    assert found.match is ours(case)
     assert found.external_id
 
 
@@ -195,7 +243,7 @@ async def test_observe_with_a_listing_sends_nothing(
 
     assert sim.requests.total == 0
     assert (by_id.match, by_id.external_id) == (Match.ID, created.external_id)
-    assert (by_marker.match, by_marker.external_id) == (Match.MARKER, created.external_id)
+    assert (by_marker.match, by_marker.external_id) == (ours(case), created.external_id)
     assert not absent.exists
 
 
@@ -206,7 +254,8 @@ async def test_a_foreign_object_of_the_name_is_a_name_match_and_two_conflict(
 
     seen = await adapter.observe(want(case))
     assert (seen.match, seen.external_id) == (Match.NAME, first)
-    assert not seen.up_to_date
+    if not case.marker_is_name:  # else nothing tells a namesake from ours but the match
+        assert not seen.up_to_date
 
     second = case.add_foreign(sim, "team-a prod alerts")
     seen = await adapter.observe(want(case))
@@ -232,7 +281,11 @@ async def test_a_429_carries_the_platforms_wait(
     with pytest.raises(RateLimitedError) as caught:
         await adapter.observe(want(case))
 
-    assert caught.value.retry_after == 17
+    if case.announces_wait:
+        assert caught.value.retry_after == 17
+    else:
+        # Nothing announced: the first step of the shared backoff (jittered down to 80%).
+        assert BACKOFF_FIRST * 0.8 <= caught.value.retry_after <= BACKOFF_FIRST
     no_token(caught.value)
 
 

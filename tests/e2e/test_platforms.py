@@ -16,8 +16,6 @@ from tests.support.waiting import wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("operator")]
 
-RECEIVER = "http://127.0.0.1:9/alertsync-e2e-receiver"
-
 
 @pytest.fixture(params=ROWS, ids=[row.id for row in ROWS])
 def row(request: pytest.FixtureRequest) -> PlatformRow[Any]:
@@ -48,7 +46,7 @@ def settled(sandbox: Sandbox, name: str, generation: int) -> dict[str, Any]:
 def test_create_edit_drift_disable_enable_delete(
     row: PlatformRow[Any], sim: Any, sandbox: Sandbox
 ) -> None:
-    spec = row.spec(RECEIVER)
+    spec = row.spec()
     sandbox.create("pay", platform="suite", **spec)
     status = settled(sandbox, "pay", 1)
     assert row.objects(sim) == [status["webhookId"]]
@@ -105,7 +103,7 @@ def test_create_edit_drift_disable_enable_delete(
 def test_observe_only_creates_nothing_and_orphan_keeps_the_object(
     row: PlatformRow[Any], sim: Any, sandbox: Sandbox
 ) -> None:
-    spec = row.spec(RECEIVER)
+    spec = row.spec()
     sandbox.create("watched", platform="suite", managementPolicy="ObserveOnly", **spec)
     status = sandbox.wait_status("watched", lambda s: reason(s) == "NotFound")
     assert ready(status) == "False"
@@ -137,7 +135,7 @@ def test_read_only_credentials_are_reported_without_a_hot_loop(
         pytest.skip(f"{row.id} has no read-only credentials")
     sim, url = served
     sandbox.add_platform("suite", row.product, url, row.read_only_secret, row.credentials)
-    sandbox.create("pay", platform="suite", **row.spec(RECEIVER))
+    sandbox.create("pay", platform="suite", **row.spec())
     status = sandbox.wait_status("pay", lambda s: reason(s) == "CredentialsRejected")
     assert ready(status) == "False"
     assert status["lastError"].startswith("cannot create")

@@ -9,6 +9,8 @@ from alertsync.models.common import (
     ProductType,
     TargetState,
 )
+from alertsync.models.confluent import ConfluentSpec
+from alertsync.models.ilert import ILertSpec
 from alertsync.models.integration import (
     AlertIntegrationSpec,
     AlertIntegrationStatus,
@@ -18,7 +20,9 @@ from alertsync.models.integration import (
     PlatformRef,
     WebhookSpec,
 )
+from alertsync.models.mackerel import MackerelSpec
 from alertsync.models.platform import AlertPlatformSpec, AlertPlatformStatus, SecretKeyRef
+from alertsync.models.zstack import ZStackSpec
 
 __all__ = [
     "AdoptionPolicy",
@@ -27,10 +31,13 @@ __all__ = [
     "AlertPlatformSpec",
     "AlertPlatformStatus",
     "Condition",
+    "ConfluentSpec",
     "CurrentState",
     "DeletionPolicy",
     "GrafanaOnCallSpec",
+    "ILertSpec",
     "LastDrift",
+    "MackerelSpec",
     "ManagementPolicy",
     "PlatformKind",
     "PlatformRef",
@@ -38,4 +45,5 @@ __all__ = [
     "SecretKeyRef",
     "TargetState",
     "WebhookSpec",
+    "ZStackSpec",
 ]

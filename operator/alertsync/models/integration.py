@@ -16,6 +16,10 @@ from alertsync.models.common import (
     TargetState,
 )
 from alertsync.models.condition import Condition
+from alertsync.models.confluent import ConfluentSpec
+from alertsync.models.ilert import ILertSpec
+from alertsync.models.mackerel import MackerelSpec
+from alertsync.models.zstack import ZStackSpec
 
 __all__ = [
     "AlertIntegrationSpec",
@@ -102,10 +106,10 @@ class AlertIntegrationSpec(CamelModel):
     display_name: Annotated[str | None, Field(min_length=1, max_length=150)] = None
     webhook: WebhookSpec | None = None
     grafana_on_call: GrafanaOnCallSpec | None = None
-    ilert: OpaqueBlock | None = None
-    mackerel: OpaqueBlock | None = None
-    confluent: OpaqueBlock | None = None
-    zstack: OpaqueBlock | None = None
+    ilert: ILertSpec | None = None
+    mackerel: MackerelSpec | None = None
+    confluent: ConfluentSpec | None = None
+    zstack: ZStackSpec | None = None
     deletion_policy: DeletionPolicy | None = None
     adoption_policy: AdoptionPolicy = AdoptionPolicy.CREATE_ONLY
     management_policy: ManagementPolicy = ManagementPolicy.MANAGE
@@ -170,3 +174,5 @@ class AlertIntegrationStatus(CamelModel):
     open_alerts: int | None = None
     # The last delivery test the platform ran for us (Confluent testOnChange).
     last_test_at: datetime | None = None
+    # The reconcile-requested-at annotation of the last pass (Flux's convention).
+    last_handled_reconcile_at: str | None = None

@@ -17,6 +17,10 @@ __all__ = ["SUPPORTED", "build_adapter"]
 
 PACKAGES = {
     ProductType.GRAFANA_ONCALL: "grafana_oncall",
+    ProductType.CONFLUENT: "confluent",
+    ProductType.MACKEREL: "mackerel",
+    ProductType.ILERT: "ilert",
+    ProductType.ZSTACK: "zstack",
 }
 SUPPORTED = frozenset(PACKAGES)
 

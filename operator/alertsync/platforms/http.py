@@ -6,6 +6,7 @@ adapters and the reconciler never see an httpx exception.
 """
 
 import asyncio
+import contextlib
 import logging
 import random
 import time
@@ -33,6 +34,8 @@ DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 # A 429 without a wait in it (iLert, Mackerel, ZStack): back off 10 s, 20 s,
 # 40 s... up to two minutes, each with jitter so that replicas do not align.
 BACKOFF_FIRST, BACKOFF_CAP = 10.0, 120.0
+# acquire re-checks after each wait; a bound, in case a clock does not move.
+MAX_WAKEUPS = 50
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,7 @@ class Throttle:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         max_wait: float = 5.0,
+        probe_first: bool = False,
     ):
         self.rate = per_minute / 60.0 if per_minute else None
         self.capacity = max(1.0, (per_minute or 0) / 6.0)
@@ -70,11 +74,18 @@ class Throttle:
         self.max_wait = max_wait
         self.updated = clock()
         self.blocked_until = 0.0
-        # The platform's announced window: requests left in it, when it ends
-        # (infinity: a new window whose end no answer has told us yet), its size.
+        # The platform's announced window: requests left in it (None: unknown),
+        # when it ends (estimated for a new window no answer has told of yet),
+        # its size, and how long windows last.
         self.window_remaining: int | None = None
         self.window_ends = 0.0
+        self.window_estimated = False
         self.window_limit: int | None = None
+        self.window_span = 60.0
+        # Platforms that announce windows: the first request probes, alone.
+        self.probe_first = probe_first
+        self.probing = False
+        self.learned = asyncio.Event()
         # 429s in a row that named no wait, for the exponential backoff.
         self.strikes = 0
         self._lock = asyncio.Lock()
@@ -95,28 +106,38 @@ class Throttle:
     def note_window(self, window: RateWindow, in_flight: int) -> None:
         """Take in an answer's announced window; requests still in flight use it up too."""
         self.strikes = 0
-        ends = self.clock() + window.reset_seconds
+        self.learned.set()
+        now = self.clock()
+        ends = now + window.reset_seconds
         left = max(0, window.remaining - in_flight)
-        if self.window_remaining is None or ends > self.window_ends + 1.0:
-            self.window_remaining = left  # the first answer, or one from a newer window
-        elif self.window_ends == float("inf") or abs(ends - self.window_ends) <= 1.0:
-            # Answers arrive out of order: within one window the lowest count is truest.
+        if self.window_remaining is None:
+            self.window_remaining = left  # the first answer
+        elif not self.window_estimated and ends < self.window_ends - 1.0:
+            return  # from a window that has ended: answers only ever arrive late
+        elif self.window_estimated or now < self.window_ends - 1.0:
+            # The window we are in (answers come late and out of order): within
+            # one window the lowest count is the truest.
             self.window_remaining = min(self.window_remaining, left)
         else:
-            return  # an answer from a window that has ended
+            self.window_remaining = left  # the known window has ended: a newer one
         self.window_ends = ends
+        self.window_estimated = False
+        self.window_span = window.reset_seconds
         self.window_limit = window.limit
 
+    def answered(self) -> None:
+        """An answer without a window (an error, a platform that announces none)."""
+        self.learned.set()
+
     async def acquire(self, what: str = "send a request") -> None:
-        # Twice at most: once to wait, once to see the window that opened meanwhile.
-        for attempt in range(2):
-            if self.window_remaining is not None and self.clock() >= self.window_ends:
-                self.window_remaining = self.window_limit
-                self.window_ends = float("inf")
-            wait = self.blocked_for()
-            if self.window_remaining is not None and self.window_remaining <= 0:
-                wait = max(wait, self.window_ends - self.clock())
-            if wait <= 0 or attempt:
+        if self.probing and not self.learned.is_set():
+            # Nothing known of the window yet: one request went first; the rest
+            # wait for its answer rather than run into a window nearly spent.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.learned.wait(), self.max_wait)
+        for _ in range(MAX_WAKEUPS):
+            wait = self._wait()
+            if wait is None:
                 break
             if wait > self.max_wait:
                 until = datetime.now(UTC) + timedelta(seconds=wait)
@@ -127,9 +148,27 @@ class Throttle:
                 )
             logger.info("waiting %.1fs for the platform's rate limit before: %s", wait, what)
             await self.sleep(wait)
+        else:
+            raise RateLimitedError(f"cannot {what}: the rate limit did not open", self.max_wait)
         if self.window_remaining is not None:
             self.window_remaining -= 1
+        if self.probe_first and not self.learned.is_set():
+            self.probing = True
         await self._take_token()
+
+    def _wait(self) -> float | None:
+        """Seconds to wait before a request may go; None: it may go now."""
+        now = self.clock()
+        if self.window_remaining is not None and now >= self.window_ends:
+            # A new window, as large as announced and, until an answer says
+            # when it ends, as long as the last one.
+            self.window_remaining = self.window_limit
+            self.window_ends = now + self.window_span
+            self.window_estimated = True
+        wait = self.blocked_for()
+        if self.window_remaining is not None and self.window_remaining <= 0:
+            wait = max(wait, self.window_ends - now)
+        return wait if wait > 0 else None
 
     async def _take_token(self) -> None:
         if self.rate is None:
@@ -198,20 +237,23 @@ class PlatformHttp:
         started = time.monotonic()
         code = "error"
         try:
-            async with self.in_flight:
-                self.sent += 1
-                started = time.monotonic()  # latency, not the wait for a slot
-                try:
+            # Sent from acquire to answer: every one of them spends the window.
+            self.sent += 1
+            try:
+                async with self.in_flight:
+                    started = time.monotonic()  # latency, not the wait for a slot
                     response = await self.client.request(
                         method, url, json=json, params=params, headers=dict(self.auth_headers)
                     )
                     code = str(response.status_code)
-                finally:
-                    self.sent -= 1
+            finally:
+                self.sent -= 1
         except httpx.TimeoutException:
             code = "timeout"
+            self.throttle.answered()
             raise PlatformUnavailableError(f"cannot {what}: the platform timed out") from None
         except httpx.TransportError as exc:
+            self.throttle.answered()
             raise PlatformUnavailableError(
                 f"cannot {what}: {type(exc).__name__} connecting to the platform"
             ) from None
@@ -223,6 +265,8 @@ class PlatformHttp:
         window = self.rate_window(response)
         if window is not None:
             self.throttle.note_window(window, in_flight=self.sent)
+        else:
+            self.throttle.answered()
         logger.debug("%s %s -> %d", method, httpx.URL(url).path, response.status_code)
         if 200 <= response.status_code < 300 or response.status_code in ok_statuses:
             self.throttle.strikes = 0

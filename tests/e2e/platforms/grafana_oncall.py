@@ -28,7 +28,7 @@ ROW = PlatformRow[GrafanaOnCallSimulator](
     secret={"token": TOKEN},
     read_only_secret={"token": VIEWER},
     credentials={},
-    spec=lambda _url: {
+    spec=lambda: {
         "displayName": NAME,
         "grafanaOnCall": {"type": "alertmanager", "templates": {"slack": {"title": "first"}}},
     },

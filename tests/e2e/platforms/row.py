@@ -6,9 +6,13 @@ from typing import Any, Generic, TypeVar
 
 from alertsim.core import Simulator
 
-__all__ = ["Drift", "PlatformRow"]
+__all__ = ["RECEIVER", "Drift", "PlatformRow"]
 
 SimT = TypeVar("SimT", bound=Simulator)
+
+# Where outbound platforms deliver in the suite (nothing listens: delivery is not
+# what the suite checks; each platform's own e2e file does that).
+RECEIVER = "http://127.0.0.1:9/alertsync-e2e-receiver"
 
 
 @dataclass(frozen=True)
@@ -29,8 +33,8 @@ class PlatformRow(Generic[SimT]):
     # The Secret's data, and credentialsSecretRef beyond its name.
     secret: Mapping[str, str]
     credentials: Mapping[str, str]
-    # spec of an AlertIntegration (beyond platformRef), given a webhook URL to deliver to.
-    spec: Callable[[str], dict[str, Any]]
+    # spec of an AlertIntegration (beyond platformRef), delivering to RECEIVER.
+    spec: Callable[[], dict[str, Any]]
     # A spec change (merged into spec) and the check that the platform took it.
     edit: dict[str, Any]
     edited: Callable[[SimT, str], bool]

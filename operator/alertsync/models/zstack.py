@@ -1,0 +1,60 @@
+"""`spec.zstack`: an SNS HTTP endpoint on a ZStack Cloud (productType zstack)."""
+
+from typing import Annotated
+
+from pydantic import Field, PrivateAttr, SecretStr, field_validator, model_validator
+
+from alertsync.models.common import CamelModel
+
+__all__ = ["ZStackSecretKeyRef", "ZStackSpec"]
+
+# ZStack uuids are 32 lowercase hex digits, no dashes.
+ZStackUuid = Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]
+
+
+class ZStackSecretKeyRef(CamelModel):
+    """A key of a Secret in the AlertIntegration's namespace."""
+
+    name: Annotated[str, Field(min_length=1, max_length=253)]
+    key: Annotated[str, Field(min_length=1, max_length=253)] = "password"
+
+
+class ZStackSpec(CamelModel):
+    """The endpoint's own settings; its name, URL and state come from the common spec.
+
+    The basic-auth password is write-only on ZStack (never returned), so it is
+    never compared: the core resolves `passwordSecretRef` and hands the value
+    over with `with_password`, and the adapter sends it whenever it writes.
+    """
+
+    # Basic-auth user ZStack sends with each delivery. Unset: not compared.
+    username: Annotated[str | None, Field(min_length=1, max_length=128)] = None
+    password_secret_ref: ZStackSecretKeyRef | None = None
+    # SNS topics the endpoint subscribes to, as a set. Unset: not compared.
+    topic_uuids: Annotated[tuple[ZStackUuid, ...] | None, Field(max_length=64)] = None
+
+    # Resolved from password_secret_ref by the core; never serialised or shown.
+    _password: SecretStr | None = PrivateAttr(default=None)
+
+    @field_validator("topic_uuids")
+    @classmethod
+    def _topics_are_a_set(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        if value is not None and len(set(value)) != len(value):
+            raise ValueError("lists a topic twice")
+        return value
+
+    @model_validator(mode="after")
+    def _password_needs_a_user(self) -> "ZStackSpec":
+        if self.password_secret_ref is not None and self.username is None:
+            raise ValueError("passwordSecretRef needs username: basic auth sends both")
+        return self
+
+    @property
+    def password(self) -> SecretStr | None:
+        return self._password
+
+    def with_password(self, password: SecretStr) -> "ZStackSpec":
+        """A copy carrying the resolved password (the model itself stays frozen)."""
+        copy = self.model_copy()
+        copy._password = password
+        return copy

@@ -1,0 +1,241 @@
+"""iLert adapter: an AlertIntegration is one iLert alert source.
+
+The source's `integrationUrl` (it carries the integration key) is where monitoring tools
+post events: server-owned, reported as status.webhookUrl, never compared; the key is
+registered as a secret so that no message shows it. `targetState` is the source's
+`active` switch.
+
+Marker: iLert alert sources have no description, label or other free-text field, so the
+marker is the exact name (== displayName). A name alone cannot prove the source is ours,
+so a source found without its stored id is always `Match.NAME`, never `Match.MARKER`: the
+reconciler takes it as its own only while a create of this resource is pending (a crash
+or a lost answer between create and the status write), adopts it only with
+`adoptionPolicy: AdoptExisting`, and reports several as a conflict without guessing.
+"""
+
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from alertsync.errors import InvalidSpecError
+from alertsync.models import CurrentState, ILertSpec, ProductType, TargetState
+from alertsync.models.ilert import duration_seconds
+from alertsync.platforms.base import DesiredIntegration, Match, Observation, PlatformAdapter
+from alertsync.platforms.ilert.client import ILertClient
+from alertsync.platforms.ilert.wire import ILertAlertSource
+from alertsync.redaction import register_secret
+
+__all__ = ["OPEN_STATES", "ILertAdapter"]
+
+# The alert states that still page someone.
+OPEN_STATES = ("PENDING", "ACCEPTED")
+# iLert (and its Terraform provider) store names of up to 255 characters.
+MAX_NAME = 255
+
+
+class ILertAdapter(PlatformAdapter):
+    product: ClassVar[ProductType] = ProductType.ILERT
+
+    def __init__(self, client: ILertClient) -> None:
+        self.client = client
+
+    def validate(self, desired: DesiredIntegration) -> None:
+        _spec(desired)
+        if len(desired.display_name) > MAX_NAME:
+            raise InvalidSpecError("spec.displayName", f"iLert allows {MAX_NAME} characters")
+
+    async def check(self) -> None:
+        await self.client.check()
+
+    async def list_all(self) -> Sequence[ILertAlertSource]:
+        return await self.client.list_alert_sources()
+
+    async def observe(
+        self, desired: DesiredIntegration, listing: Sequence[Any] | None = None
+    ) -> Observation:
+        if listing is None:
+            if desired.external_id:
+                found = await self.client.get_alert_source(desired.external_id)
+                if found is not None:
+                    return self._compare(desired, found, Match.ID)
+            # No server-side name filter is documented: the name is looked up in the list.
+            candidates: Sequence[ILertAlertSource] = await self.client.list_alert_sources()
+        else:
+            for item in listing:
+                if str(item.id) == desired.external_id:
+                    return self._compare(desired, item, Match.ID)
+            candidates = listing
+        return self._find(desired, candidates)
+
+    async def create(self, desired: DesiredIntegration) -> Observation:
+        spec = _spec(desired)
+        await self._require_policy(spec)
+        return await self._create(desired)
+
+    async def update(self, desired: DesiredIntegration, observed: Observation) -> Observation:
+        assert observed.external_id is not None
+        id_ = observed.external_id
+        spec = _spec(desired)
+        if observed.recreate_reason:
+            # Checked before the delete: a refused create must not leave nothing behind.
+            await self._require_policy(spec)
+            if spec.resolve_open_alerts_on_delete:
+                await self._resolve_open(id_)
+            await self.client.delete_alert_source(id_)
+            return await self._create(desired)
+        if not observed.drifted_fields:
+            found = await self.client.get_alert_source(id_)
+            return (
+                Observation.absent() if found is None else self._compare(desired, found, Match.ID)
+            )
+        if "ilert.escalationPolicyId" in observed.drifted_fields:
+            await self._require_policy(spec)
+        updated = await self.client.update_alert_source(id_, _owned(desired))
+        return self._compare(desired, updated, Match.ID)
+
+    async def delete(self, external_id: str) -> None:
+        await self.client.delete_alert_source(external_id)
+
+    async def aclose(self) -> None:
+        await self.client.http.client.aclose()
+
+    # -- the Alerts API ----------------------------------------------------------------------
+
+    async def open_alerts(self, desired: DesiredIntegration, observed: Observation) -> int | None:
+        """PENDING and ACCEPTED alerts of the source: one count request."""
+        if not observed.exists or not (observed.external_id or "").isdigit():
+            return None
+        assert observed.external_id is not None
+        return await self.client.count_alerts([int(observed.external_id)], OPEN_STATES)
+
+    async def before_delete(self, desired: DesiredIntegration, external_id: str) -> str | None:
+        """With `resolveOpenAlertsOnDelete`, resolve the source's open alerts first."""
+        block = desired.block
+        if not isinstance(block, ILertSpec) or not block.resolve_open_alerts_on_delete:
+            return None
+        resolved = await self._resolve_open(external_id)
+        noun = "alert" if resolved == 1 else "alerts"
+        return f"resolved {resolved} open {noun} of alert source {external_id}"
+
+    async def _resolve_open(self, external_id: str) -> int:
+        if not external_id.isdigit():
+            return 0
+        # Every page first: resolving while paging would shift the later pages.
+        alerts = await self.client.list_alerts([int(external_id)], OPEN_STATES)
+        resolved = 0
+        for alert in alerts:
+            if await self.client.resolve_alert(alert.id) is not None:
+                resolved += 1
+        return resolved
+
+    # -- matching and comparing --------------------------------------------------------------
+
+    async def _create(self, desired: DesiredIntegration) -> Observation:
+        body = {"integrationType": _spec(desired).integration_type, **_owned(desired)}
+        created = await self.client.create_alert_source(body)
+        return self._compare(desired, created, Match.ID)
+
+    async def _require_policy(self, spec: ILertSpec) -> None:
+        """iLert refuses a source without a valid policy; say which spec field to fix."""
+        if await self.client.get_escalation_policy(spec.escalation_policy_id) is None:
+            raise InvalidSpecError(
+                "spec.ilert.escalationPolicyId",
+                f"escalation policy {spec.escalation_policy_id} does not exist on iLert (or "
+                "this API key cannot see it): use the id of an existing escalation policy",
+            )
+
+    def _find(
+        self, desired: DesiredIntegration, candidates: Sequence[ILertAlertSource]
+    ) -> Observation:
+        named = [item for item in candidates if item.name == desired.display_name]
+        if len(named) > 1:
+            return Observation(
+                match=Match.NAME,
+                current_state=CurrentState.UNKNOWN,
+                conflicting_ids=tuple(str(item.id) for item in named),
+            )
+        if named:
+            return self._compare(desired, named[0], Match.NAME)
+        return Observation.absent()
+
+    def _compare(
+        self, desired: DesiredIntegration, found: ILertAlertSource, match: Match
+    ) -> Observation:
+        spec = _spec(desired)
+        if found.integration_key:
+            register_secret(found.integration_key)
+        drifted: list[str] = []
+        if found.name != desired.display_name:
+            drifted.append("displayName")
+        policy = found.escalation_policy.id if found.escalation_policy else None
+        if policy != spec.escalation_policy_id:
+            drifted.append("ilert.escalationPolicyId")
+        if spec.teams is not None and {team.id for team in found.teams} != set(spec.teams):
+            drifted.append("ilert.teams")
+        if spec.alert_creation is not None and found.alert_creation != spec.alert_creation:
+            drifted.append("ilert.alertCreation")
+        rule = spec.alert_priority_rule
+        if rule is not None and found.alert_priority_rule != rule:
+            drifted.append("ilert.alertPriorityRule")
+        # Compared by length: iLert may answer PT1H for PT60M.
+        window = spec.alert_grouping_window
+        if window is not None and (
+            duration_seconds(found.alert_grouping_window) != duration_seconds(window)
+        ):
+            drifted.append("ilert.alertGroupingWindow")
+        timeout = spec.auto_resolution_timeout
+        if timeout is not None and (
+            duration_seconds(found.auto_resolution_timeout) != duration_seconds(timeout)
+        ):
+            drifted.append("ilert.autoResolutionTimeout")
+        enabled = found.active and found.status != "DISABLED"
+        state = CurrentState.ENABLED if enabled else CurrentState.DISABLED
+        if state.value != desired.target_state.value:
+            drifted.append("targetState")
+        recreate = None
+        if found.integration_type != spec.integration_type:
+            drifted.append("ilert.integrationType")
+            recreate = (
+                f"integrationType is {found.integration_type} on iLert and "
+                f"{spec.integration_type} in the spec; iLert cannot change it in place (the new "
+                "alert source gets a new integration key and URL)"
+            )
+        return Observation(
+            match=match,
+            current_state=state,
+            external_id=str(found.id),
+            webhook_url=found.integration_url,
+            drifted_fields=tuple(drifted),
+            recreate_reason=recreate,
+        )
+
+
+def _spec(desired: DesiredIntegration) -> ILertSpec:
+    block = desired.block
+    if block is None:
+        raise InvalidSpecError(
+            "spec.ilert", "required for an iLert platform: set at least escalationPolicyId"
+        )
+    if not isinstance(block, ILertSpec):
+        raise InvalidSpecError("spec.ilert", "must be an object")
+    return block
+
+
+def _owned(desired: DesiredIntegration) -> dict[str, Any]:
+    """What AlertSync owns on the source; the rest of a PUT comes from a fresh read."""
+    spec = _spec(desired)
+    body: dict[str, Any] = {
+        "name": desired.display_name,
+        "escalationPolicy": {"id": spec.escalation_policy_id},
+        "active": desired.target_state is TargetState.ENABLED,
+    }
+    if spec.teams is not None:
+        body["teams"] = [{"id": team} for team in spec.teams]
+    if spec.alert_creation is not None:
+        body["alertCreation"] = spec.alert_creation
+    if spec.alert_priority_rule is not None:
+        body["alertPriorityRule"] = spec.alert_priority_rule
+    if spec.alert_grouping_window is not None:
+        body["alertGroupingWindow"] = spec.alert_grouping_window
+    if spec.auto_resolution_timeout is not None:
+        body["autoResolutionTimeout"] = spec.auto_resolution_timeout
+    return body

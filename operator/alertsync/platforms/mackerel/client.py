@@ -1,0 +1,165 @@
+"""Mackerel API v0 client: channels, notification groups, alerts; one method per endpoint."""
+
+from typing import Any
+
+import httpx
+
+from alertsync.platforms.http import PlatformHttp, header_seconds
+from alertsync.platforms.mackerel.wire import (
+    MackerelAlert,
+    MackerelAlertPage,
+    MackerelChannel,
+    MackerelNotificationGroup,
+)
+
+__all__ = ["MackerelClient", "describe_error", "retry_after"]
+
+ORG = "/api/v0/org"
+CHANNELS = "/api/v0/channels"
+GROUPS = "/api/v0/notification-groups"
+ALERTS = "/api/v0/alerts"
+
+_GONE = frozenset({404})
+# What a deployment without PUT /api/v0/channels/{id} (added late 2025) answers.
+_NO_PUT = frozenset({404, 405})
+_WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def describe_error(response: httpx.Response) -> str:
+    """`{"error": {"message": ...}}` (older: `{"error": "..."}`), else the status text.
+
+    A 403 says what Mackerel means by it, since its own message may not: keys carry
+    Read and Write permissions separately and may be limited to an IP range.
+    """
+    message = _message(response)
+    if response.status_code != 403:
+        return message
+    try:
+        writing = response.request.method in _WRITES
+    except RuntimeError:
+        writing = False
+    if writing:
+        hint = (
+            "the Mackerel API key needs both Read and Write permission (a read-only key "
+            "cannot change channels, notification groups or alerts), from an allowed IP range"
+        )
+    else:
+        hint = (
+            "the Mackerel API key was refused: check that it exists, has Read permission "
+            "and allows this IP address"
+        )
+    return f"{message} ({hint})"
+
+
+def _message(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.reason_phrase
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, dict) and isinstance(error.get("message"), str):
+        return str(error["message"])
+    if isinstance(error, str):
+        return error
+    return response.reason_phrase
+
+
+def retry_after(response: httpx.Response) -> float | None:
+    """Mackerel documents no rate limit and announces no wait; honour one if it ever does."""
+    return header_seconds(response, "Retry-After")
+
+
+class MackerelClient:
+    def __init__(self, http: PlatformHttp) -> None:
+        self.http = http
+
+    async def check(self) -> None:
+        """The cheapest authenticated read: the organization's name."""
+        await self.http.request("GET", ORG, what="read the Mackerel organization")
+
+    # -- channels (no paging, no GET by id) -------------------------------------------------
+
+    async def list_channels(self) -> list[MackerelChannel]:
+        response = await self.http.request("GET", CHANNELS, what="list Mackerel channels")
+        return [MackerelChannel.model_validate(item) for item in response.json()["channels"]]
+
+    async def create_channel(self, body: dict[str, Any]) -> MackerelChannel:
+        response = await self.http.request(
+            "POST", CHANNELS, what=f"create channel {body.get('name')!r}", json=body
+        )
+        return MackerelChannel.model_validate(response.json())
+
+    async def update_channel(self, id_: str, body: dict[str, Any]) -> MackerelChannel | None:
+        """PUT, a full replace. None: this Mackerel has no channel PUT (404 or 405)."""
+        response = await self.http.request(
+            "PUT", f"{CHANNELS}/{id_}", what=f"update channel {id_}", json=body, ok_statuses=_NO_PUT
+        )
+        if response.status_code in _NO_PUT:
+            return None
+        return MackerelChannel.model_validate(response.json())
+
+    async def delete_channel(self, id_: str) -> None:
+        """A second delete answers 404: already gone is success."""
+        await self.http.request(
+            "DELETE", f"{CHANNELS}/{id_}", what=f"delete channel {id_}", ok_statuses=_GONE
+        )
+
+    # -- notification groups ----------------------------------------------------------------
+
+    async def list_notification_groups(self) -> list[MackerelNotificationGroup]:
+        response = await self.http.request("GET", GROUPS, what="list Mackerel notification groups")
+        return [
+            MackerelNotificationGroup.model_validate(item)
+            for item in response.json()["notificationGroups"]
+        ]
+
+    async def create_notification_group(self, body: dict[str, Any]) -> MackerelNotificationGroup:
+        response = await self.http.request(
+            "POST", GROUPS, what=f"create notification group {body.get('name')!r}", json=body
+        )
+        return MackerelNotificationGroup.model_validate(response.json())
+
+    async def update_notification_group(
+        self, id_: str, body: dict[str, Any]
+    ) -> MackerelNotificationGroup:
+        """PUT, a full replace: send the whole group, not only what changes."""
+        response = await self.http.request(
+            "PUT", f"{GROUPS}/{id_}", what=f"update notification group {id_}", json=body
+        )
+        return MackerelNotificationGroup.model_validate(response.json())
+
+    # -- alerts -------------------------------------------------------------------------------
+
+    async def list_alerts(self, *, with_closed: bool = False) -> list[MackerelAlert]:
+        """Every page, newest first: each call returns up to 100 and a `nextId` while
+        older alerts remain; the next call sends it back (with the same `withClosed`)."""
+        found: list[MackerelAlert] = []
+        next_id: str | None = None
+        while True:
+            params: dict[str, str | int] = {}
+            if with_closed:
+                params["withClosed"] = "true"
+            if next_id is not None:
+                params["nextId"] = next_id
+            response = await self.http.request(
+                "GET", ALERTS, what="list Mackerel alerts", params=params
+            )
+            page = MackerelAlertPage.model_validate(response.json())
+            found.extend(page.alerts)
+            if page.next_id is None or page.next_id == next_id:
+                # The second test guards against a server repeating a cursor forever.
+                return found
+            next_id = page.next_id
+
+    async def close_alert(self, id_: str, reason: str) -> MackerelAlert | None:
+        """Close with the (required) reason. None: no such alert (404)."""
+        response = await self.http.request(
+            "POST",
+            f"{ALERTS}/{id_}/close",
+            what=f"close alert {id_}",
+            json={"reason": reason},
+            ok_statuses=_GONE,
+        )
+        return (
+            None if response.status_code == 404 else MackerelAlert.model_validate(response.json())
+        )

@@ -1,0 +1,41 @@
+"""Confluent Cloud in the adapter contract suite."""
+
+from alertsim.confluent import ApiKey, ConfluentSimulator
+from alertsync.models import ConfluentSpec, ProductType, TargetState
+from alertsync.platforms.base import DesiredIntegration
+from tests.contract.platform_case import PlatformCase
+
+RECEIVER = "https://receiver.example.com/team-a"
+
+
+def _confluent_simulator(secret: str, key_id: str | None) -> ConfluentSimulator:
+    assert key_id is not None, "Confluent uses two-part credentials"
+    # The organisation's default RoleEmail integration is there, as on the platform.
+    return ConfluentSimulator(keys={key_id: ApiKey(secret)}, rate=None, seed=5)
+
+
+def _confluent_desired(uid: str, name: str, state: TargetState) -> DesiredIntegration:
+    return DesiredIntegration(
+        namespace="team-a",
+        name="prod-alerts",
+        uid=uid,
+        display_name=name,
+        target_state=state,
+        webhook_url=RECEIVER,
+        block=ConfluentSpec.model_validate({"targetKind": "Webhook"}),
+    )
+
+
+CASE = PlatformCase[ConfluentSimulator](
+    id="confluent",
+    product=ProductType.CONFLUENT,
+    url="http://confluent.test",
+    simulator=_confluent_simulator,
+    desired=_confluent_desired,
+    drift=lambda sim, id_: sim.set_url(id_, "https://someone-else.example.com/hook"),
+    drifted_field="webhook.url",
+    remove=lambda sim, id_: sim.remove(id_),
+    add_foreign=lambda sim, name: str(sim.add_integration(name)["id"]),
+    two_part_credentials=True,
+    disable_by_delete=True,
+)
