@@ -9,7 +9,12 @@
     └── PlatformRejectedError    the platform refused the request (4xx); fix the spec
 
 Messages are safe to show: they never carry tokens, headers or request bodies.
+A part that differs between two identical failures (a platform's request id)
+is written `[request id …]`: logs keep it, status drops it (`stable_message`),
+so a failure retried unchanged rewrites no status and posts no new Event.
 """
+
+import re
 
 __all__ = [
     "AdoptionRefusedError",
@@ -33,6 +38,14 @@ class AlertSyncError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+    @property
+    def stable_message(self) -> str:
+        """The message without what changes from one identical failure to the next."""
+        return _VOLATILE.sub("", self.message)
+
+
+_VOLATILE = re.compile(r"\[request id [^\]]*\] ?")
 
 
 class InvalidSpecError(AlertSyncError):

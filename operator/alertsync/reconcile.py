@@ -411,21 +411,20 @@ class _Pass:
 
     def failed(self, error: AlertSyncError) -> Outcome:
         status, now, gen = self.status, self.now, self.resource.generation
-        status.last_error = error.message
+        message = error.stable_message
+        status.last_error = message
         if self.observation is None:
             status.current_state = CurrentState.UNKNOWN
         if error.permanent:
             # Nothing will change until the spec does: this generation is handled.
             status.observed_generation = gen
         conditions = set_condition(
-            status.conditions, "Ready", "False", error.reason, error.message, now, gen
+            status.conditions, "Ready", "False", error.reason, message, now, gen
         )
-        conditions = set_condition(
-            conditions, "Synced", "False", error.reason, error.message, now, gen
-        )
+        conditions = set_condition(conditions, "Synced", "False", error.reason, message, now, gen)
         if error.permanent:
             conditions = set_condition(
-                conditions, "Stalled", "True", error.reason, error.message, now, gen
+                conditions, "Stalled", "True", error.reason, message, now, gen
             )
         else:
             conditions = drop_condition(conditions, "Stalled")
@@ -434,12 +433,10 @@ class _Pass:
         if self.resource.deleting and error.permanent:
             # Retrying cannot help and would block the deletion for ever.
             left = f" {self.old.webhook_id}" if self.old.webhook_id else " the platform object"
-            events.append(
-                Event("Warning", "Orphaned", f"{error.message}; left{left} on the platform")
-            )
+            events.append(Event("Warning", "Orphaned", f"{message}; left{left} on the platform"))
             return Outcome(status, tuple(events), released=True)
-        if self.old.last_error != error.message:
-            events.append(Event("Warning", error.reason, error.message))
+        if self.old.last_error != message:
+            events.append(Event("Warning", error.reason, message))
         return Outcome(status, tuple(events), error=error)
 
 

@@ -115,16 +115,16 @@ def test_observe_only_creates_nothing_and_orphan_keeps_the_object(
     wait_for(lambda: sandbox.get("kept") is None)
     assert row.objects(sim) == [kept]
 
-    # The orphan is foreign now: ObserveOnly sees it, by name, and reports it as it is.
+    # The orphan is foreign now; a resource that adopts it explicitly owns it again.
     sandbox.delete("watched")
     wait_for(lambda: sandbox.get("watched") is None)
     sandbox.create(
-        "adopted", platform="suite", adoptionPolicy="AdoptExisting", deletionPolicy="Delete", **spec
+        "kept", platform="suite", adoptionPolicy="AdoptExisting", deletionPolicy="Delete", **spec
     )
-    status = settled(sandbox, "adopted", 1)
+    status = settled(sandbox, "kept", 1)
     assert status["webhookId"] == kept
-    sandbox.delete("adopted")
-    wait_for(lambda: sandbox.get("adopted") is None)
+    sandbox.delete("kept")
+    wait_for(lambda: sandbox.get("kept") is None)
     assert row.objects(sim) == []
 
 

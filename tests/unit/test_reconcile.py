@@ -632,3 +632,14 @@ async def test_a_create_retried_after_a_refusal_records_its_pending_state_once()
     assert len(world.status_writes) == 1  # not one per retry: that would be churn
     assert again.status.create_pending_since == first.status.create_pending_since == NOW
     assert again.status == first.status
+
+
+async def test_a_failure_retried_unchanged_but_for_its_request_id_writes_the_same_status() -> None:
+    world = World()
+    world.adapter.create_error = CredentialsError("cannot create: 403 [request id r-1] read-only")
+    first = await world.run()
+    world.adapter.create_error = CredentialsError("cannot create: 403 [request id r-2] read-only")
+    again = await world.run(status=first.status)
+    assert first.status.last_error == "cannot create: 403 read-only"
+    assert again.status == first.status
+    assert [e.reason for e in again.events] == []  # no second Warning for the same failure
