@@ -12,7 +12,7 @@ import kopf
 from kopf.testing import KopfRunner
 
 import alertsync.handlers  # noqa: F401 - registers the operator in the default registry
-from alertsim.core import Simulator
+from alertsim.core import Handler
 from alertsim.grafana_oncall import GrafanaOnCallSimulator
 from alertsim.kubeapi import EmulatorThread
 from alertsim.server import SimulatorThread
@@ -49,8 +49,8 @@ class Sandbox:
     # Every credential a test handed out: none may show anywhere but in its Secret.
     secrets: set[str] = field(default_factory=lambda: {TOKEN})
 
-    def serve(self, sim: Simulator) -> str:
-        """Serve another platform's simulator on loopback for the rest of the test."""
+    def serve(self, sim: Handler) -> str:
+        """Serve a simulator (or a receiver) on loopback for the rest of the test."""
         url: str = self.stack.enter_context(SimulatorThread(sim))
         return url
 
