@@ -12,7 +12,14 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from alertsync.errors import AdoptionRefusedError, AlertSyncError, InvalidSpecError
+from pydantic import SecretStr
+
+from alertsync.errors import (
+    AdoptionRefusedError,
+    AlertSyncError,
+    CredentialsMissingError,
+    InvalidSpecError,
+)
 from alertsync.models import (
     AdoptionPolicy,
     AlertIntegrationSpec,
@@ -23,6 +30,7 @@ from alertsync.models import (
     ManagementPolicy,
     PlatformRef,
     TargetState,
+    ZStackSpec,
 )
 from alertsync.models.common import parse_spec
 from alertsync.platforms import SUPPORTED
@@ -33,6 +41,7 @@ from alertsync.platforms.base import (
     PlatformAccount,
     PlatformAdapter,
 )
+from alertsync.redaction import register_secret
 from alertsync.status import drop_condition, set_condition
 
 __all__ = [
@@ -90,6 +99,8 @@ class Dependencies:
     # Asked before each platform write; False defers the write to a later pass.
     # A resync passes its per-cycle repair budget; spec changes pass nothing.
     may_write: Callable[[], bool] = field(default=lambda: True)
+    # A Secret's data in a namespace, or None: for Secrets a spec block names.
+    read_secret: Callable[[str, str], Awaitable[dict[str, str] | None]] | None = None
 
 
 async def reconcile(
@@ -137,7 +148,7 @@ class _Pass:
         self.status.platform_uuid = account.uid
         self.status.platform_name = account.display_name
         self.status.product_type = account.product_type
-        desired = self._desired(spec, account)
+        desired = await self._with_block_secrets(self._desired(spec, account))
         adapter = self.deps.adapter_for(account)
         self.desired, self.adapter = desired, adapter
         adapter.validate(desired)
@@ -363,6 +374,21 @@ class _Pass:
             external_id=self.old.webhook_id,
             create_pending=self.old.create_pending_since is not None,
         )
+
+    async def _with_block_secrets(self, desired: DesiredIntegration) -> DesiredIntegration:
+        """Hand the adapter the Secrets its block names (write-only values: never compared)."""
+        block = desired.block
+        if not isinstance(block, ZStackSpec) or block.password_secret_ref is None:
+            return desired
+        ref, namespace = block.password_secret_ref, self.resource.namespace
+        data = await self.deps.read_secret(namespace, ref.name) if self.deps.read_secret else None
+        if data is None or not data.get(ref.key):
+            raise CredentialsMissingError(
+                f"spec.zstack.passwordSecretRef: Secret {namespace}/{ref.name} "
+                + ("does not exist" if data is None else f"has no key {ref.key!r}")
+            )
+        register_secret(data[ref.key])
+        return replace(desired, block=block.with_password(SecretStr(data[ref.key])))
 
     def _deferred(self) -> Outcome:
         """Nothing written, nothing counted: the next pass does it."""

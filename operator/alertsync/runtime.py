@@ -226,6 +226,7 @@ class Runtime:
                 adapter_for=self.adapter_for,
                 write_status=write,
                 may_write=may_write,
+                read_secret=self.kube.read_secret,
             )
             outcome = await reconcile(resource, deps, listing)
             _count(outcome)

@@ -1,7 +1,7 @@
 """The decision table of reconcile(), with an in-memory adapter: no kopf, no HTTP."""
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -20,6 +20,7 @@ from alertsync.models import (
     PlatformRef,
     ProductType,
     TargetState,
+    ZStackSpec,
 )
 from alertsync.platforms.base import (
     DeliveryTest,
@@ -56,6 +57,7 @@ class FakeAdapter(PlatformAdapter):
     open_alert_counts: dict[str, int] | None = None
     count_error: AlertSyncError | None = None
     create_error: AlertSyncError | None = None
+    created: list[DesiredIntegration] = field(default_factory=list)
     note_before_delete: str | None = None
     delivery: bool | None = None
     held_by_platform: str | None = None
@@ -110,6 +112,7 @@ class FakeAdapter(PlatformAdapter):
     async def create(self, desired: DesiredIntegration) -> Observation:
         if self.create_error:
             raise self.create_error
+        self.created.append(desired)
         id_ = f"C{self.next_id}"
         self.next_id += 1
         self.objects[id_] = Remote(desired.display_name, desired.marker, self._state(desired))
@@ -173,13 +176,18 @@ class World:
     resolve_error: AlertSyncError | None = None
     resolved: int = 0
     may_write: bool = True
+    account: PlatformAccount = ACCOUNT
+    secrets: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
 
     def deps(self) -> Dependencies:
         async def resolve(ref: PlatformRef, namespace: str) -> PlatformAccount:
             self.resolved += 1
             if self.resolve_error:
                 raise self.resolve_error
-            return ACCOUNT
+            return self.account
+
+        async def read_secret(namespace: str, name: str) -> dict[str, str] | None:
+            return self.secrets.get((namespace, name))
 
         async def write(status: AlertIntegrationStatus) -> None:
             self.status_writes.append(status.model_copy(deep=True))
@@ -188,7 +196,12 @@ class World:
             return self.adapter
 
         return Dependencies(
-            resolve, adapter_for, write, clock=lambda: NOW, may_write=lambda: self.may_write
+            resolve,
+            adapter_for,
+            write,
+            clock=lambda: NOW,
+            may_write=lambda: self.may_write,
+            read_secret=read_secret,
         )
 
     async def run(
@@ -643,3 +656,27 @@ async def test_a_failure_retried_unchanged_but_for_its_request_id_writes_the_sam
     assert first.status.last_error == "cannot create: 403 read-only"
     assert again.status == first.status
     assert [e.reason for e in again.events] == []  # no second Warning for the same failure
+
+
+async def test_a_secret_the_block_names_is_read_in_the_namespace_and_handed_over() -> None:
+    world = World(account=replace(ACCOUNT, product_type=ProductType.ZSTACK))
+    world.secrets[("team", "hook-auth")] = {"password": "endpoint-password-9c1e"}
+    spec = {
+        **SPEC,
+        "zstack": {"username": "alerts", "passwordSecretRef": {"name": "hook-auth"}},
+    }
+    outcome = await world.run(spec)
+    assert outcome.error is None
+    [given] = world.adapter.created
+    assert isinstance(given.block, ZStackSpec)
+    assert given.block.password is not None
+    assert given.block.password.get_secret_value() == "endpoint-password-9c1e"
+    assert "endpoint-password-9c1e" not in repr(given) + outcome.status.model_dump_json()
+
+    del world.secrets[("team", "hook-auth")]
+    missing = await world.run(spec, outcome.status)
+    assert missing.error is not None
+    assert missing.status.last_error == (
+        "spec.zstack.passwordSecretRef: Secret team/hook-auth does not exist"
+    )
+    assert not missing.error.permanent  # it may be created later
