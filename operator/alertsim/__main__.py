@@ -1,10 +1,17 @@
-"""`python -m alertsim grafana-oncall|kubeapi ...`: serve one sandbox piece on 127.0.0.1."""
+"""`python -m alertsim <piece> ...`: serve one sandbox piece on 127.0.0.1."""
 
 import sys
 
-from alertsim import grafana_oncall, kubeapi
+from alertsim import confluent, grafana_oncall, ilert, kubeapi, mackerel, zstack
 
-COMMANDS = {"grafana-oncall": grafana_oncall.main, "kubeapi": kubeapi.main}
+COMMANDS = {
+    "grafana-oncall": grafana_oncall.main,
+    "ilert": ilert.main,
+    "mackerel": mackerel.main,
+    "confluent": confluent.main,
+    "zstack": zstack.main,
+    "kubeapi": kubeapi.main,
+}
 
 
 def main() -> None:

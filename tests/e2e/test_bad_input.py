@@ -42,14 +42,15 @@ def test_block_for_another_product_names_the_field_and_calls_no_platform(
     sandbox: Sandbox,
 ) -> None:
     sandbox.apply_platform(resync="1s")
-    sandbox.create("pay", ilert={"integrationType": "API"})
+    sandbox.create("pay", ilert={"integrationType": "API", "escalationPolicyId": 1})
     status = sandbox.wait_status("pay", lambda s: reason(s) == "InvalidSpec")
     assert status["lastError"].startswith("spec.ilert:")
     assert "spec.grafanaOnCall" in status["lastError"]
     sandbox.assert_quiet("pay")
     assert sandbox.oncall.requests.count("POST") == sandbox.oncall.requests.count("PUT") == 0
     # Nothing the user declared is lost.
-    assert sandbox.get("pay")["spec"]["ilert"] == {"integrationType": "API"}  # type: ignore[index]
+    declared = sandbox.get("pay")["spec"]["ilert"]  # type: ignore[index]
+    assert (declared["integrationType"], declared["escalationPolicyId"]) == ("API", 1)
 
 
 @pytest.mark.usefixtures("operator")

@@ -6,7 +6,7 @@ import pytest
 
 from alertsim.confluent import ApiKey, ConfluentSimulator, Rate
 from alertsim.kubeapi import ApiError
-from tests.support.receiver import Receiver
+from alertsim.receiver import Receiver
 from tests.support.sandbox import Sandbox, ready, reason
 from tests.support.waiting import wait_for
 

@@ -1,4 +1,4 @@
-"""A webhook receiver for end-to-end tests: records what platforms deliver to it."""
+"""A webhook receiver for tests and the demo: records what platforms deliver to it."""
 
 import json
 import threading
