@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: help install lint fmt test test-unit test-e2e demo bench crds chart clean
+.PHONY: help install lint fmt test test-unit test-e2e demo bench crds docs chart clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -47,6 +47,9 @@ bench: $(STAMP) ## batched vs per-object observation, N integrations (N=10000 on
 
 crds: ## copy crds/ into the chart (a test fails when they differ)
 	rm -f charts/alertsync/crds/*.yaml && cp crds/*.yaml charts/alertsync/crds/
+
+docs: $(STAMP) ## write docs/crd-reference.md from the CRDs and samples (a test fails when stale)
+	$(BIN)/python -m tests.support.crd_reference
 
 chart: $(STAMP) ## lint and render the chart, build deploy/ with kustomize, validate everything
 	$(BIN)/pytest -q tests/manifests

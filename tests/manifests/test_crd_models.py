@@ -109,3 +109,9 @@ def test_samples_parse_as_models() -> None:
             AlertIntegrationSpec.model_validate(doc["spec"])
         elif doc["kind"] == "AlertPlatform":
             AlertPlatformSpec.model_validate(doc["spec"])
+
+
+def test_the_crd_reference_is_current() -> None:
+    from tests.support.crd_reference import TARGET, render
+
+    assert TARGET.read_text() == render(), "run `make docs`"
