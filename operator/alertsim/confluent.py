@@ -41,7 +41,7 @@ import httpx
 import pydantic
 
 from alertsim import server
-from alertsim.core import ADMIN_PREFIX, AdminError, Clock, Simulator, admin_body, json_response
+from alertsim.core import ADMIN_PREFIX, Clock, Simulator, admin_body, json_response
 
 __all__ = [
     "DEFAULT_KEY",
@@ -855,15 +855,7 @@ class ConfluentSimulator(Simulator):
         lists them (so a target URL can point back at the simulator itself).
         """
         self._seen_base = _origin(request)
-        parts = path.strip("/").split("/")
-        try:
-            return self._admin_route(request, request.method, parts)
-        except KeyError as exc:
-            raise AdminError(404, f"no integration {exc.args[0]}") from None
-        except ValueError as exc:
-            if isinstance(exc, pydantic.ValidationError):
-                raise
-            raise AdminError(400, str(exc)) from None
+        return self._admin_route(request, request.method, path.strip("/").split("/"))
 
     def _admin_route(
         self, request: httpx.Request, method: str, parts: list[str]

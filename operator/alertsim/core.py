@@ -392,6 +392,12 @@ class Simulator(abc.ABC):
             return json_response(exc.status, {"error": str(exc)})
         except pydantic.ValidationError as exc:
             return json_response(400, {"error": exc.errors(include_url=False)})
+        # The behind-the-back methods raise KeyError for an unknown id and
+        # ValueError for a change they refuse, as plain Python callers expect.
+        except KeyError as exc:
+            return json_response(404, {"error": f"not found: {exc.args[0]}"})
+        except ValueError as exc:
+            return json_response(400, {"error": str(exc)})
         if response is None:
             return json_response(404, {"error": f"no admin route {request.method} {path}"})
         return response

@@ -31,7 +31,7 @@ import httpx
 import pydantic
 
 from alertsim import server
-from alertsim.core import AdminError, Clock, RateLimiter, Simulator, admin_body, json_response
+from alertsim.core import Clock, RateLimiter, Simulator, admin_body, json_response
 
 __all__ = [
     "DEFAULT_TOKEN",
@@ -1096,16 +1096,7 @@ class GrafanaOnCallSimulator(Simulator):
         ``POST /teams``.
         """
         self._seen_base = _origin(request)
-        parts = path.strip("/").split("/")
-        method = request.method
-        try:
-            return self._admin_route(request, method, parts)
-        except KeyError as exc:
-            raise AdminError(404, f"no integration {exc.args[0]}") from None
-        except ValueError as exc:
-            if isinstance(exc, pydantic.ValidationError):
-                raise
-            raise AdminError(400, str(exc)) from None
+        return self._admin_route(request, request.method, path.strip("/").split("/"))
 
     def _admin_route(
         self, request: httpx.Request, method: str, parts: list[str]

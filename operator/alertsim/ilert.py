@@ -1454,15 +1454,8 @@ class ILertSimulator(Simulator):
         ``POST /teams``, ``POST /users``, ``GET|DELETE /rate-limited``.
         """
         self._seen_base = f"{request.url.scheme}://{request.url.netloc.decode('ascii')}"
-        parts = path.strip("/").split("/")
         try:
-            return self._admin_route(request, request.method, parts)
-        except KeyError as exc:
-            raise AdminError(404, f"not found: {exc.args[0]}") from None
-        except ValueError as exc:
-            if isinstance(exc, pydantic.ValidationError):
-                raise
-            raise AdminError(400, str(exc)) from None
+            return self._admin_route(request, request.method, path.strip("/").split("/"))
         except _ApiError as exc:
             raise AdminError(exc.status, exc.message) from None
 

@@ -34,7 +34,6 @@ from pydantic.alias_generators import to_camel
 from alertsim import server
 from alertsim.core import (
     ADMIN_PREFIX,
-    AdminError,
     Clock,
     RateLimiter,
     Simulator,
@@ -944,15 +943,7 @@ class MackerelSimulator(Simulator):
         ``GET|POST /monitors``, ``GET|POST /alerts``, ``POST /alerts/{id}/close``,
         ``GET /deliveries``, ``POST /keys``, ``GET|PATCH /settings`` (``channelPut``).
         """
-        parts = path.strip("/").split("/")
-        try:
-            return self._admin_route(request, request.method, parts)
-        except KeyError as exc:
-            raise AdminError(404, f"not found: {exc.args[0]}") from None
-        except ValueError as exc:
-            if isinstance(exc, pydantic.ValidationError):
-                raise
-            raise AdminError(400, str(exc)) from None
+        return self._admin_route(request, request.method, path.strip("/").split("/"))
 
     def _admin_route(
         self, request: httpx.Request, method: str, parts: list[str]

@@ -1180,15 +1180,7 @@ class ZStackSimulator(Simulator):
         ``POST /jobs/expire``, ``POST|DELETE /errors``.
         """
         self._seen_base = _origin(request)
-        parts = path.strip("/").split("/")
-        try:
-            return self._admin_route(request, request.method, parts)
-        except KeyError as exc:
-            raise AdminError(404, f"no endpoint, topic or subscription {exc.args[0]}") from None
-        except ValueError as exc:
-            if isinstance(exc, pydantic.ValidationError):
-                raise
-            raise AdminError(400, str(exc)) from None
+        return self._admin_route(request, request.method, path.strip("/").split("/"))
 
     def _admin_route(
         self, request: httpx.Request, method: str, parts: list[str]
