@@ -24,6 +24,7 @@ from alertsync.errors import (
     PlatformUnavailableError,
     RateLimitedError,
 )
+from alertsync.platforms.circuit import Circuit
 from alertsync.redaction import redact
 
 __all__ = ["PlatformHttp", "RateWindow", "Throttle", "header_seconds"]
@@ -215,6 +216,7 @@ class PlatformHttp:
     # Requests to one account at once, whatever the number of reconciles.
     in_flight: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(8))
     sent: int = 0
+    circuit: Circuit = field(default_factory=Circuit)
 
     async def request(
         self,
@@ -231,6 +233,7 @@ class PlatformHttp:
         `what` names the operation and object for messages: "create integration x".
         `path` may also be an absolute URL the platform handed out (paging links).
         """
+        self.circuit.check(what)
         await self._acquire(what)
         url = path if path.startswith(("http://", "https://")) else self.base_url + path
         operation = metrics.operation_of(method)
@@ -251,9 +254,11 @@ class PlatformHttp:
         except httpx.TimeoutException:
             code = "timeout"
             self.throttle.answered()
+            self.circuit.failed()
             raise PlatformUnavailableError(f"cannot {what}: the platform timed out") from None
         except httpx.TransportError as exc:
             self.throttle.answered()
+            self.circuit.failed()
             raise PlatformUnavailableError(
                 f"cannot {what}: {type(exc).__name__} connecting to the platform"
             ) from None
@@ -262,6 +267,10 @@ class PlatformHttp:
             metrics.REQUEST_SECONDS.labels(self.platform, operation).observe(
                 time.monotonic() - started
             )
+        if response.status_code >= 500:
+            self.circuit.failed()
+        else:
+            self.circuit.succeeded()
         window = self.rate_window(response)
         if window is not None:
             self.throttle.note_window(window, in_flight=self.sent)
