@@ -4,6 +4,7 @@
     ├── InvalidSpecError         the user must change the resource; no platform call
     ├── AdoptionRefusedError     an object of that name exists and is not ours
     ├── CredentialsError         Secret missing or rejected; retry later
+    ├── NotPermittedError        a ClusterAlertPlatform not open to this namespace
     ├── RateLimitedError         the platform said how long to wait
     ├── PlatformUnavailableError timeouts, connection errors, 5xx; back off
     └── PlatformRejectedError    the platform refused the request (4xx); fix the spec
@@ -22,6 +23,7 @@ __all__ = [
     "CredentialsError",
     "CredentialsMissingError",
     "InvalidSpecError",
+    "NotPermittedError",
     "PlatformRejectedError",
     "PlatformUnavailableError",
     "RateLimitedError",
@@ -68,6 +70,12 @@ class CredentialsError(AlertSyncError):
 
 class CredentialsMissingError(CredentialsError):
     reason = "CredentialsMissing"
+
+
+class NotPermittedError(AlertSyncError):
+    """Not permanent: a person may label the namespace, which no spec change announces."""
+
+    reason = "NotPermitted"
 
 
 class RateLimitedError(AlertSyncError):

@@ -56,6 +56,19 @@ class Kube:
             key: base64.b64decode(value).decode("utf-8", "replace") for key, value in data.items()
         }
 
+    async def read_namespace_labels(self, name: str) -> dict[str, str]:
+        """A Namespace's labels (for ClusterAlertPlatform namespace selectors)."""
+        try:
+            namespace = await asyncio.to_thread(self.core.read_namespace, name)
+        except ApiException as exc:
+            if exc.status == 404:
+                return {}
+            raise PlatformUnavailableError(
+                f"cannot read Namespace {name}: Kubernetes answered {exc.status}"
+            ) from None
+        labels: dict[str, str] = (namespace.metadata and namespace.metadata.labels) or {}
+        return labels
+
     async def read_platform(self, key: tuple[str, str | None, str]) -> dict[str, Any] | None:
         """An AlertPlatform or ClusterAlertPlatform by (kind, namespace, name), or None."""
         kind, namespace, name = key

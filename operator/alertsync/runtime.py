@@ -25,6 +25,7 @@ from alertsync.errors import (
     CredentialsError,
     CredentialsMissingError,
     InvalidSpecError,
+    NotPermittedError,
 )
 from alertsync.kube import Kube
 from alertsync.models import (
@@ -125,6 +126,11 @@ class Runtime:
                 "spec.productType",
                 f"{spec.product_type.value} is not supported by this AlertSync version",
             )
+        if spec.namespace_selector is not None and record.kind is PlatformKind.NAMESPACED:
+            raise InvalidSpecError(
+                "spec.namespaceSelector",
+                "only a ClusterAlertPlatform chooses namespaces; an AlertPlatform serves its own",
+            )
         namespace = record.namespace or self.config.operator_namespace
         ref = spec.credentials_secret_ref
         data = await self.kube.read_secret(namespace, ref.name)
@@ -155,6 +161,7 @@ class Runtime:
             username=SecretStr(data[ref.username_key]) if ref.username_key else None,
             resync_seconds=spec.resync_seconds,
             requests_per_minute=spec.rate_limit.requests_per_minute if spec.rate_limit else None,
+            namespace_selector=spec.namespace_selector,
         )
         # A changed token makes a different account: a new connection is built.
         source = (record.uid, record.generation)
@@ -183,7 +190,16 @@ class Runtime:
             raise InvalidSpecError(
                 "spec.platformRef.name", f"{ref.kind.value} {ref.name!r} not found{where}"
             )
-        return await self.account(record)
+        account = await self.account(record)
+        selector = account.namespace_selector
+        if selector is not None and not selector.matches(
+            await self.kube.read_namespace_labels(namespace)
+        ):
+            raise NotPermittedError(
+                f"ClusterAlertPlatform {ref.name!r} does not serve namespace {namespace}: "
+                "its spec.namespaceSelector does not select this namespace's labels"
+            )
+        return account
 
     # -- one integration -------------------------------------------------------
 

@@ -21,7 +21,12 @@ from alertsync.models.integration import (
     WebhookSpec,
 )
 from alertsync.models.mackerel import MackerelSpec
-from alertsync.models.platform import AlertPlatformSpec, AlertPlatformStatus, SecretKeyRef
+from alertsync.models.platform import (
+    AlertPlatformSpec,
+    AlertPlatformStatus,
+    LabelSelector,
+    SecretKeyRef,
+)
 from alertsync.models.zstack import ZStackSpec
 
 __all__ = [
@@ -36,6 +41,7 @@ __all__ = [
     "DeletionPolicy",
     "GrafanaOnCallSpec",
     "ILertSpec",
+    "LabelSelector",
     "LastDrift",
     "MackerelSpec",
     "ManagementPolicy",

@@ -1,10 +1,11 @@
 """AlertPlatform and ClusterAlertPlatform: one account on one alerting platform."""
 
 import re
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from alertsync.models.common import CamelModel, ProductType
 from alertsync.models.condition import Condition
@@ -12,6 +13,7 @@ from alertsync.models.condition import Condition
 __all__ = [
     "AlertPlatformSpec",
     "AlertPlatformStatus",
+    "LabelSelector",
     "RateLimitSpec",
     "SecretKeyRef",
     "parse_duration",
@@ -36,6 +38,43 @@ class SecretKeyRef(CamelModel):
     username_key: Annotated[str | None, Field(min_length=1, max_length=253)] = None
 
 
+LabelValue = Annotated[str, Field(max_length=63)]
+
+
+class LabelRequirement(CamelModel):
+    key: Annotated[str, Field(min_length=1, max_length=317)]
+    operator: Literal["In", "NotIn", "Exists", "DoesNotExist"]
+    values: tuple[LabelValue, ...] = ()
+
+    @model_validator(mode="after")
+    def _values_fit_the_operator(self) -> "LabelRequirement":
+        if self.operator in ("In", "NotIn") and not self.values:
+            raise ValueError(f"{self.operator} needs values")
+        if self.operator in ("Exists", "DoesNotExist") and self.values:
+            raise ValueError(f"{self.operator} takes no values")
+        return self
+
+    def matches(self, labels: Mapping[str, str]) -> bool:
+        if self.operator == "Exists":
+            return self.key in labels
+        if self.operator == "DoesNotExist":
+            return self.key not in labels
+        found = self.key in labels and labels[self.key] in self.values
+        return found if self.operator == "In" else not found
+
+
+class LabelSelector(CamelModel):
+    """A Kubernetes label selector: every requirement must hold; empty selects all."""
+
+    match_labels: dict[str, LabelValue] = Field(default_factory=dict)
+    match_expressions: tuple[LabelRequirement, ...] = ()
+
+    def matches(self, labels: Mapping[str, str]) -> bool:
+        return all(labels.get(key) == value for key, value in self.match_labels.items()) and all(
+            requirement.matches(labels) for requirement in self.match_expressions
+        )
+
+
 class RateLimitSpec(CamelModel):
     requests_per_minute: Annotated[int, Field(ge=1, le=100_000)]
 
@@ -47,6 +86,8 @@ class AlertPlatformSpec(CamelModel):
     display_name: Annotated[str | None, Field(max_length=253)] = None
     resync_interval: str = "5m"
     rate_limit: RateLimitSpec | None = None
+    # ClusterAlertPlatform only: which namespaces' integrations may use it.
+    namespace_selector: LabelSelector | None = None
 
     @field_validator("resync_interval")
     @classmethod

@@ -14,7 +14,7 @@ from typing import Any, ClassVar, Protocol
 
 from pydantic import SecretStr
 
-from alertsync.models import CurrentState, PlatformKind, ProductType, TargetState
+from alertsync.models import CurrentState, LabelSelector, PlatformKind, ProductType, TargetState
 
 __all__ = [
     "DeliveryTest",
@@ -50,6 +50,8 @@ class PlatformAccount:
     username: SecretStr | None = field(default=None, repr=False)
     resync_seconds: float = 300.0
     requests_per_minute: int | None = None
+    # ClusterAlertPlatform: the namespaces whose integrations may use it.
+    namespace_selector: LabelSelector | None = None
 
     @property
     def key(self) -> tuple[str, str | None, str]:
