@@ -7,9 +7,10 @@ exception).
 """
 
 import logging
+import re
 import threading
 
-__all__ = ["RedactingFilter", "redact", "register_secret"]
+__all__ = ["RedactingFilter", "redact", "redact_url_credentials", "register_secret"]
 
 _MASK = "[REDACTED]"
 # Short values would mask ordinary words; real credentials are longer.
@@ -24,13 +25,29 @@ def register_secret(value: str) -> None:
             _secrets.add(value)
 
 
+# Credentials people put into webhook URLs: a password in the userinfo, or a
+# query parameter named like one (?token=, &api_key=, &sig=...).
+_USERINFO = re.compile(r"(?P<head>\b[a-z][a-z0-9+.-]*://[^/\s:@]*:)[^/\s@]+@", re.IGNORECASE)
+_QUERY = re.compile(
+    r"(?P<head>[?&](?:[a-z0-9_.-]*(?:token|secret|password|passwd|apikey|api_key|api-key|key"
+    r"|sig|signature|auth|credential)[a-z0-9_.-]*)=)[^&#\s\"']+",
+    re.IGNORECASE,
+)
+
+
+def redact_url_credentials(text: str) -> str:
+    """Masks passwords in URLs' userinfo and secret-looking query parameters."""
+    text = _USERINFO.sub(lambda m: f"{m['head']}{_MASK}@", text)
+    return _QUERY.sub(lambda m: f"{m['head']}{_MASK}", text)
+
+
 def redact(text: str) -> str:
     with _lock:
         values = sorted(_secrets, key=len, reverse=True)
     for value in values:
         if value in text:
             text = text.replace(value, _MASK)
-    return text
+    return redact_url_credentials(text)
 
 
 class RedactingFilter(logging.Filter):

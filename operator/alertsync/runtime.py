@@ -42,7 +42,7 @@ from alertsync.platforms import SUPPORTED, build_adapter
 from alertsync.platforms.base import PlatformAccount, PlatformAdapter
 from alertsync.reconcile import Dependencies, Event, IntegrationResource, Outcome, reconcile
 from alertsync.records import IntegrationRecord, PlatformKey, PlatformRecord, platform_key
-from alertsync.redaction import redact
+from alertsync.redaction import redact, redact_url_credentials
 from alertsync.status import HEARTBEAT, ConditionStatus, set_condition, status_patch
 
 __all__ = ["Runtime"]
@@ -262,6 +262,9 @@ class Runtime:
         stored = self.written.get(record.uid, record.status)
         if new.last_error:
             new = new.model_copy(update={"last_error": redact(new.last_error)})
+        if new.webhook_url:
+            # Not redact(): an inbound URL (iLert's) holds a registered key by design.
+            new = new.model_copy(update={"webhook_url": redact_url_credentials(new.webhook_url)})
         patch = status_patch(stored, new, _now(), heartbeat=HEARTBEAT if heartbeat else None)
         if patch is None:
             return

@@ -4,7 +4,7 @@ import logging
 
 import pytest
 
-from alertsync.redaction import RedactingFilter, redact, register_secret
+from alertsync.redaction import RedactingFilter, redact, redact_url_credentials, register_secret
 
 
 def test_registered_secret_is_masked_in_text() -> None:
@@ -25,3 +25,32 @@ def test_log_records_are_masked(caplog: pytest.LogCaptureFixture) -> None:
         logger.info("token is %s", "another-secret-value")
     assert "another-secret-value" not in caplog.text
     assert "[REDACTED]" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("shown", "masked"),
+    [
+        ("https://bot:hunter2-pass@hooks.example/x", "https://bot:[REDACTED]@hooks.example/x"),
+        (
+            "https://hooks.example/x?token=abc123&team=pay",
+            "https://hooks.example/x?token=[REDACTED]&team=pay",
+        ),
+        ("https://h.example/x?a=1&api_key=zzz", "https://h.example/x?a=1&api_key=[REDACTED]"),
+        (
+            "https://h.example/x?sig=0f0f&access_token=q",
+            "https://h.example/x?sig=[REDACTED]&access_token=[REDACTED]",
+        ),
+        (
+            "cannot post to https://u:p4ss@h.example: 500",
+            "cannot post to https://u:[REDACTED]@h.example: 500",
+        ),
+        (
+            "https://hooks.example/plain?team=pay&page=2",
+            "https://hooks.example/plain?team=pay&page=2",
+        ),
+        ("https://user@hooks.example/x", "https://user@hooks.example/x"),
+    ],
+)
+def test_credentials_in_webhook_urls_are_masked(shown: str, masked: str) -> None:
+    assert redact_url_credentials(shown) == masked
+    assert redact(shown) == masked
