@@ -358,6 +358,16 @@ class _Pass:
                 f"the platform {spec.platform_ref.name!r} is {product.value}: "
                 f"use spec.{product.block} instead",
             )
+        if (
+            spec.webhook
+            and spec.webhook.url.startswith("http://")
+            and not account.allow_insecure_http
+        ):
+            raise InvalidSpecError(
+                "spec.webhook.url",
+                f"must be https://: the platform {spec.platform_ref.name!r} does not allow plain "
+                "http (set spec.allowInsecureHttp: true on it for a receiver that needs http)",
+            )
         if product not in SUPPORTED:
             raise InvalidSpecError(
                 "spec.platformRef",

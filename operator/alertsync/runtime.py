@@ -162,6 +162,7 @@ class Runtime:
             resync_seconds=spec.resync_seconds,
             requests_per_minute=spec.rate_limit.requests_per_minute if spec.rate_limit else None,
             namespace_selector=spec.namespace_selector,
+            allow_insecure_http=spec.allow_insecure_http,
         )
         # A changed token makes a different account: a new connection is built.
         source = (record.uid, record.generation)

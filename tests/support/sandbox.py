@@ -87,6 +87,8 @@ class Sandbox:
                     "url": url,
                     "credentialsSecretRef": {"name": f"{name}-credentials", **credentials},
                     "resyncInterval": resync,
+                    # The sandbox's receivers listen on plain http on 127.0.0.1.
+                    "allowInsecureHttp": True,
                     **spec,
                 },
             },

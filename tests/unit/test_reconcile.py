@@ -680,3 +680,17 @@ async def test_a_secret_the_block_names_is_read_in_the_namespace_and_handed_over
         "spec.zstack.passwordSecretRef: Secret team/hook-auth does not exist"
     )
     assert not missing.error.permanent  # it may be created later
+
+
+async def test_a_plain_http_webhook_needs_the_platforms_permission() -> None:
+    world = World()
+    spec = {**SPEC, "webhook": {"url": "http://receiver.example/hook"}}
+    refused = await world.run(spec)
+    assert condition(refused, "Ready") == ("False", "InvalidSpec")
+    assert refused.status.last_error is not None
+    assert refused.status.last_error.startswith("spec.webhook.url: must be https://")
+    assert world.adapter.writes == []
+
+    world.account = replace(ACCOUNT, allow_insecure_http=True)
+    allowed = await world.run(spec, refused.status, generation=2)
+    assert condition(allowed, "Ready") == ("True", "Reconciled")

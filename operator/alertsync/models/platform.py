@@ -88,6 +88,9 @@ class AlertPlatformSpec(CamelModel):
     rate_limit: RateLimitSpec | None = None
     # ClusterAlertPlatform only: which namespaces' integrations may use it.
     namespace_selector: LabelSelector | None = None
+    # Webhook URLs must be https unless this says plain http is fine (a receiver
+    # inside the cluster, a sandbox).
+    allow_insecure_http: bool = False
 
     @field_validator("resync_interval")
     @classmethod

@@ -52,6 +52,7 @@ class PlatformAccount:
     requests_per_minute: int | None = None
     # ClusterAlertPlatform: the namespaces whose integrations may use it.
     namespace_selector: LabelSelector | None = None
+    allow_insecure_http: bool = False
 
     @property
     def key(self) -> tuple[str, str | None, str]:
