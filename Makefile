@@ -21,13 +21,13 @@ $(STAMP): pyproject.toml
 install: $(STAMP) ## create .venv and install AlertSync with its test and sandbox tools
 
 lint: $(STAMP) ## ruff (lint + format check) and mypy --strict
-	$(BIN)/ruff check operator tests
-	$(BIN)/ruff format --check operator tests
+	$(BIN)/ruff check operator tests tools
+	$(BIN)/ruff format --check operator tests tools
 	$(BIN)/mypy
 
 fmt: $(STAMP) ## apply ruff's fixes and formatting
-	$(BIN)/ruff check --fix operator tests
-	$(BIN)/ruff format operator tests
+	$(BIN)/ruff check --fix operator tests tools
+	$(BIN)/ruff format operator tests tools
 
 test: lint ## lint, then every test: unit, simulators, emulator, end to end, manifests
 	$(BIN)/pytest

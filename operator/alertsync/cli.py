@@ -1,4 +1,4 @@
-"""The `alertsync` command: run the operator, ask it for a pass, print the version."""
+"""The `alertsync` command: run the operator, plan, ask it for a pass, print the version."""
 
 import argparse
 import logging
@@ -58,6 +58,12 @@ def _parser() -> argparse.ArgumentParser:
     reconcile.add_argument("name", help="the AlertIntegration")
     reconcile.add_argument("-n", "--namespace", default="default")
     reconcile.add_argument("--timeout", type=float, default=60.0, help="seconds to wait")
+    plan = commands.add_parser(
+        "plan", help="show what the operator would do for the manifests, changing nothing"
+    )
+    from alertsync import plan as planning  # the runtime and clients: only for this command
+
+    planning.add_arguments(plan)
     commands.add_parser("version", help="print the version")
     return parser
 
@@ -69,6 +75,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         return
     if args.command == "reconcile":
         raise SystemExit(_reconcile(args.namespace, args.name, args.timeout))
+    if args.command == "plan":
+        from alertsync import plan
+
+        raise SystemExit(plan.run(args))
     _run(args)
 
 
