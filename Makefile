@@ -46,7 +46,7 @@ bench: $(STAMP) ## batched vs per-object observation, N integrations (N=10000 on
 	$(BIN)/python -m alertsim.bench --n $(N)
 
 crds: ## copy crds/ into the chart (a test fails when they differ)
-	rm -f charts/alertsync/crds/*.yaml && cp crds/*.yaml charts/alertsync/crds/
+	rm -f charts/alertsync/crds/alertsync.dev_*.yaml && cp crds/*.yaml charts/alertsync/crds/
 
 docs: $(STAMP) ## write docs/crd-reference.md from the CRDs and samples (a test fails when stale)
 	$(BIN)/python -m tests.support.crd_reference

@@ -3,6 +3,7 @@
 import argparse
 import logging
 import os
+import random
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -51,6 +52,12 @@ def _parser() -> argparse.ArgumentParser:
         "--peering",
         default=None,
         help="kopf peering name, for several replicas with one active; default: standalone",
+    )
+    run.add_argument(
+        "--priority",
+        type=int,
+        default=None,
+        help="this replica's peering priority (the highest is active); default: random",
     )
     reconcile = commands.add_parser(
         "reconcile", help="ask the running operator for a pass over one integration, and wait"
@@ -119,9 +126,12 @@ def _run(args: argparse.Namespace) -> None:
     # Imported here: registering the handlers is a side effect of the import.
     import alertsync.handlers  # noqa: F401
 
+    # kopf pauses every replica that shares the top priority: replicas must differ.
+    priority = args.priority if args.priority is not None else random.randint(1, 2**31 - 1)  # noqa: S311
     kopf.run(
         standalone=args.peering is None,
         peering_name=args.peering,
+        priority=priority,
         namespaces=args.namespace,
         clusterwide=not args.namespace,
         liveness_endpoint=args.health or None,

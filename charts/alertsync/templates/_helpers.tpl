@@ -47,3 +47,15 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- define "alertsync.image" -}}
 {{- printf "%s:%s" .Values.image.repository (.Values.image.tag | default .Chart.AppVersion) }}
 {{- end }}
+
+{{/*
+"true" when the replicas peer through kopf: asked for, or needed because more than one
+replica runs (kopf pauses every replica but the active one). Empty otherwise.
+*/}}
+{{- define "alertsync.peering" -}}
+{{- if or .Values.peering.enabled (gt (int .Values.replicaCount) 1) }}true{{ end }}
+{{- end }}
+
+{{- define "alertsync.peeringName" -}}
+{{- default (include "alertsync.fullname" .) .Values.peering.name }}
+{{- end }}
