@@ -13,6 +13,10 @@ By default (``fast_path=True``) every request is served directly; kmock's DSL ro
 costs O(requests served) per request. With ``fast_path=False``, kmock reactions declared
 on the emulator (``emu['get /version'] << 500``) are tried first, for fault injection.
 
+Every request served over HTTP is counted in an audit log of `ApiCall` records, as RBAC
+sees them (verb, API group, resource, subresource), so that tests can compare what a client
+used with what its Role grants: ``emu.take_audit()`` returns and clears it.
+
 `EmulatorThread` serves an emulator on 127.0.0.1 from a background thread for sync tests
 (kopf's `KopfRunner` runs in yet another thread). ``python -m alertsim.kubeapi`` serves
 one for the demo.
@@ -530,6 +534,52 @@ class _Event(NamedTuple):
     obj: Obj
 
 
+class ApiCall(NamedTuple):
+    """One HTTP request as RBAC authorizes it (what a Role's rule must name to allow it).
+
+    ``verb`` is the Kubernetes verb: get, list, watch, create, update, patch, delete,
+    deletecollection; for a non-resource URL (discovery, ``/version``, OpenAPI) it is the
+    lowercase HTTP method, ``resource`` is empty and ``path`` is the URL path.
+    ``namespaced`` is whether the request was made in a namespace
+    (``/namespaces/NS/<resource>...``); a Namespace object itself is not in one.
+    """
+
+    verb: str
+    group: str
+    resource: str
+    subresource: str
+    namespaced: bool
+    user_agent: str
+    path: str = ""
+
+
+_VERBS = {"POST": "create", "PUT": "update", "PATCH": "patch"}
+
+
+def api_call(request: kmock.Request) -> ApiCall:
+    """The `ApiCall` of a request, derived as the API server's request info does."""
+    res, method = request.resource, request.method.value
+    agent = _header(request, "user-agent")
+    if res is None or res.version is None or res.plural is None:
+        return ApiCall(method.lower(), "", "", "", False, agent, request.url.path)
+    if method in ("GET", "HEAD") and request.params.get("watch") in ("true", "1"):
+        verb = "watch"
+    elif method in ("GET", "HEAD"):
+        verb = "get" if request.name is not None else "list"
+    elif method == "DELETE":
+        verb = "delete" if request.name is not None else "deletecollection"
+    else:
+        verb = _VERBS.get(method, method.lower())
+    return ApiCall(
+        verb,
+        res.group or "",
+        res.plural,
+        request.subresource or "",
+        request.namespace is not None,
+        agent,
+    )
+
+
 @dataclasses.dataclass(eq=False)
 class _Selector:
     namespace: str | None
@@ -574,6 +624,10 @@ class StrictEmulator(kmock.KubernetesEmulator):
     _log: dict[ResourceSpec, collections.deque[_Event]] = attrs.field(factory=dict, init=False)
     _floor: dict[ResourceSpec, int] = attrs.field(factory=dict, init=False)
     _watches: dict[ResourceSpec, set[_Watch]] = attrs.field(factory=dict, init=False)
+    # Counted, not listed: bounded by the distinct calls, however long the emulator serves.
+    _audit: collections.Counter[ApiCall] = attrs.field(factory=collections.Counter, init=False)
+    # Written in the serving loop's thread, read and cleared from the tests' thread.
+    _audit_lock: threading.Lock = attrs.field(factory=threading.Lock, init=False)
 
     def __attrs_post_init__(self) -> None:
         # Deliberately not calling super(): kmock's catch-all fallback reactions would answer
@@ -799,6 +853,15 @@ class StrictEmulator(kmock.KubernetesEmulator):
         meta["generation"] = meta.get("generation", 0) + 1
         return self._commit(spec, "MODIFIED", new)
 
+    def take_audit(self) -> collections.Counter[ApiCall]:
+        """Every request served over HTTP since the last call, counted; clears the log.
+
+        Safe from any thread. Calls of the ``*_object`` methods are not requests: not here.
+        """
+        with self._audit_lock:
+            taken, self._audit = self._audit, collections.Counter()
+        return taken
+
     def compact(self) -> None:
         """Forget all watch history: resuming from any older resourceVersion gets 410 Gone."""
         for spec in self.specs.values():
@@ -884,6 +947,9 @@ class StrictEmulator(kmock.KubernetesEmulator):
     # -- HTTP ----------------------------------------------------------------------------
 
     async def _handle(self, request: kmock.Request) -> aiohttp.web.StreamResponse:
+        call = api_call(request)
+        with self._audit_lock:
+            self._audit[call] += 1
         if self.requests_kept is not None and len(self._requests) > self.requests_kept:
             del self._requests[: len(self._requests) - self.requests_kept]
         if not self.fast_path:

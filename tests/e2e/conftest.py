@@ -10,13 +10,21 @@ import pytest
 from kopf.testing import KopfRunner
 
 from alertsim.grafana_oncall import GrafanaOnCallSimulator
-from alertsim.kubeapi import EmulatorThread, StrictEmulator
+from alertsim.kubeapi import ApiCall, EmulatorThread, StrictEmulator
 from alertsim.server import SimulatorThread
 from tests.support.sandbox import ROOT, TOKEN, Sandbox, running_operator
 
 
+@pytest.fixture(scope="session")
+def api_calls() -> set[ApiCall]:
+    """Every request the emulators of this session's e2e tests served (test_rbac.py checks)."""
+    return set()
+
+
 @pytest.fixture
-def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
+def sandbox(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, api_calls: set[ApiCall]
+) -> Iterator[Sandbox]:
     emulator = StrictEmulator()
     emulator.load_crd(ROOT / "crds")
     oncall = GrafanaOnCallSimulator(tokens={TOKEN: "admin"})
@@ -31,6 +39,7 @@ def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox
         box = Sandbox(k8s, oncall, oncall_url, kubeconfig)
         with box.stack:
             yield box
+        api_calls.update(k8s.emu.take_audit())
         # No test may leave a credential anywhere but in its Secret.
         stored = box.everything()
         assert [secret for secret in box.secrets if secret in stored] == []
