@@ -7,7 +7,9 @@ adapters and the reconciler never see an httpx exception.
 
 import asyncio
 import contextlib
+import json as jsonlib
 import logging
+import math
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -27,7 +29,16 @@ from alertsync.errors import (
 from alertsync.platforms.circuit import Circuit
 from alertsync.redaction import redact
 
-__all__ = ["PlatformHttp", "RateWindow", "Throttle", "header_seconds"]
+__all__ = [
+    "MAX_ANNOUNCED_WAIT",
+    "MAX_PAGES",
+    "MAX_RESPONSE_BYTES",
+    "PlatformHttp",
+    "RateWindow",
+    "Throttle",
+    "header_seconds",
+    "json_of",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +48,14 @@ DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 BACKOFF_FIRST, BACKOFF_CAP = 10.0, 120.0
 # acquire re-checks after each wait; a bound, in case a clock does not move.
 MAX_WAKEUPS = 50
+# No answer of any platform comes near this (a page of 250 objects is well under
+# 1 MiB); a larger one is refused rather than parsed.
+MAX_RESPONSE_BYTES = 10 * 2**20
+# A listing ends within this many pages (100,000 objects at 100 a page): a server
+# whose cursors never end is given up on rather than followed for ever.
+MAX_PAGES = 1000
+# A wait a platform announces is honoured up to a day; `inf` or 1e400 is no wait.
+MAX_ANNOUNCED_WAIT = 86_400.0
 
 
 @dataclass(frozen=True)
@@ -192,10 +211,20 @@ def header_seconds(response: httpx.Response, *names: str) -> float | None:
         if value is None:
             continue
         try:
-            return max(0.0, float(value))
+            seconds = float(value)
         except ValueError:
             continue
+        if math.isfinite(seconds):
+            return min(max(0.0, seconds), MAX_ANNOUNCED_WAIT)
     return None
+
+
+def json_of(response: httpx.Response) -> Any:
+    """The body as JSON; ValueError for anything else, a body nested too deep included."""
+    try:
+        return jsonlib.loads(response.content)
+    except RecursionError:
+        raise ValueError("the body is nested too deeply") from None
 
 
 @dataclass
@@ -262,6 +291,27 @@ class PlatformHttp:
             raise PlatformUnavailableError(
                 f"cannot {what}: {type(exc).__name__} connecting to the platform"
             ) from None
+        except httpx.DecodingError:
+            # A Content-Encoding its body does not have (a broken proxy, say).
+            self.throttle.answered()
+            self.circuit.failed()
+            raise PlatformUnavailableError(
+                f"cannot {what}: the platform's answer could not be decoded"
+            ) from None
+        except (httpx.InvalidURL, UnicodeEncodeError) as exc:
+            # Nothing was sent; failed() still ends a probe the circuit let through.
+            self.throttle.answered()
+            self.circuit.failed()
+            if isinstance(exc, UnicodeEncodeError):
+                # Only header values are encoded this strictly: the credentials.
+                raise CredentialsError(
+                    f"cannot {what}: the credentials hold characters an HTTP header "
+                    "cannot carry (only printable ASCII)"
+                ) from None
+            raise PlatformUnavailableError(
+                f"cannot {what}: the request URL is not valid (an id with characters "
+                "a URL cannot carry)"
+            ) from None
         finally:
             metrics.REQUESTS.labels(self.platform, operation, code).inc()
             metrics.REQUEST_SECONDS.labels(self.platform, operation).observe(
@@ -277,6 +327,13 @@ class PlatformHttp:
         else:
             self.throttle.answered()
         logger.debug("%s %s -> %d", method, httpx.URL(url).path, response.status_code)
+        if len(response.content) > MAX_RESPONSE_BYTES:
+            # Checked once read (httpx reads the whole body before returning it):
+            # this bounds what is parsed and kept, not what arrives.
+            raise PlatformUnavailableError(
+                f"cannot {what}: the platform's answer is larger than "
+                f"{MAX_RESPONSE_BYTES // 2**20} MiB; refused"
+            )
         if 200 <= response.status_code < 300 or response.status_code in ok_statuses:
             self.throttle.strikes = 0
             return response
@@ -297,8 +354,14 @@ class PlatformHttp:
     def raise_for(self, response: httpx.Response, what: str) -> NoReturn:
         """Raise the AlertSync error that a non-success `response` means."""
         status = response.status_code
-        detail = redact(_clip(self.describe_error(response)))
-        message = f"cannot {what}: {status} {detail}".rstrip()
+        try:
+            described = self.describe_error(response)
+        except ValueError:  # a body no decoding makes sense of (UnicodeError included)
+            described = response.reason_phrase
+        # Redacted before clipping: clipping squeezes spaces and cuts, and a secret
+        # changed by either would no longer be found.
+        detail = _clip(redact(described))
+        message = redact(f"cannot {what}: {status} {detail}".rstrip())
         if status == 429:
             announced = self.retry_after(response)
             seconds = self.throttle.backoff() if announced is None else announced

@@ -15,7 +15,14 @@ from pydantic import BaseModel, ValidationError
 
 from alertsync.errors import PlatformUnavailableError
 from alertsync.platforms.confluent.wire import Failure, FailureError, Integration, IntegrationList
-from alertsync.platforms.http import PlatformHttp, RateWindow, header_seconds
+from alertsync.platforms.http import (
+    MAX_ANNOUNCED_WAIT,
+    MAX_PAGES,
+    PlatformHttp,
+    RateWindow,
+    header_seconds,
+    json_of,
+)
 
 __all__ = [
     "INTEGRATIONS",
@@ -62,7 +69,7 @@ def describe_error(response: httpx.Response) -> str:
 
 def _describe_body(response: httpx.Response) -> str:
     try:
-        failure = Failure.model_validate(response.json())
+        failure = Failure.model_validate(json_of(response))
     except (ValueError, ValidationError):
         return response.reason_phrase
     parts = [_describe_one(error) for error in failure.errors]
@@ -103,7 +110,8 @@ def rate_window(response: httpx.Response) -> RateWindow | None:
         return None
     return RateWindow(
         remaining=max(0, remaining),
-        reset_seconds=float(max(0, reset)),
+        # Bounded like any announced wait: 10**400 seconds is no window.
+        reset_seconds=float(min(max(0, reset), MAX_ANNOUNCED_WAIT)),
         limit=_int_header(response, "X-RateLimit-Limit"),
     )
 
@@ -127,7 +135,7 @@ class ConfluentClient:
         params: dict[str, str | int] = {"page_size": PAGE_SIZE}
         found: list[Integration] = []
         seen: set[str] = set()
-        while True:
+        for _ in range(MAX_PAGES):
             response = await self.http.request(
                 "GET", INTEGRATIONS, what="list Confluent integrations", params=params
             )
@@ -144,6 +152,9 @@ class ConfluentClient:
             # Only the token goes back, to our own base URL: following the absolute
             # link would send the API key to whatever host it names.
             params = {"page_token": token}
+        raise PlatformUnavailableError(
+            f"cannot list Confluent integrations: more than {MAX_PAGES} pages"
+        )
 
     async def check(self) -> None:
         """One small authenticated read: the key is accepted and the API answers."""
@@ -166,10 +177,12 @@ class ConfluentClient:
         if location is None or _readable(Integration, response):
             return _parsed(Integration, response, what)
         # A 201 without the object in its body: read it where Location says.
-        id_ = urllib.parse.urlsplit(location).path.rstrip("/").rsplit("/", 1)[-1]
-        found = await self.get_integration(urllib.parse.unquote(id_))
+        id_ = _last_segment(location)
+        found = await self.get_integration(urllib.parse.unquote(id_)) if id_ else None
         if found is None:
-            raise PlatformUnavailableError(f"cannot {what}: {location} is not readable yet")
+            raise PlatformUnavailableError(
+                f"cannot {what}: the integration its Location header names is not readable yet"
+            )
         return found
 
     async def update_integration(self, id_: str, body: dict[str, Any]) -> Integration:
@@ -204,7 +217,7 @@ _M = TypeVar("_M", bound=BaseModel)
 
 def _readable(model: type[BaseModel], response: httpx.Response) -> bool:
     try:
-        model.model_validate(response.json())
+        model.model_validate(json_of(response))
     except (ValueError, ValidationError):
         return False
     return True
@@ -213,7 +226,7 @@ def _readable(model: type[BaseModel], response: httpx.Response) -> bool:
 def _parsed(model: type[_M], response: httpx.Response, what: str) -> _M:
     """The body as `model`; an unreadable answer is the platform's fault, worth a retry."""
     try:
-        return model.model_validate(response.json())
+        return model.model_validate(json_of(response))
     except (ValueError, ValidationError):
         raise PlatformUnavailableError(
             f"cannot {what}: the platform answered {response.status_code} with an unreadable body"
@@ -223,6 +236,17 @@ def _parsed(model: type[_M], response: httpx.Response, what: str) -> _M:
 def _page_token(next_link: str | None) -> str | None:
     if not next_link:
         return None
-    query = urllib.parse.parse_qs(urllib.parse.urlsplit(next_link).query)
+    try:
+        query = urllib.parse.parse_qs(urllib.parse.urlsplit(next_link).query)
+    except ValueError:  # "http://[" and the like
+        return None
     tokens = query.get("page_token")
     return tokens[-1] if tokens else None
+
+
+def _last_segment(location: str) -> str:
+    try:
+        path = urllib.parse.urlsplit(location).path
+    except ValueError:
+        return ""
+    return path.rstrip("/").rsplit("/", 1)[-1]

@@ -1,11 +1,14 @@
 """Grafana OnCall public API v1 client: integrations, one method per endpoint."""
 
-from typing import Any
+import urllib.parse
+from typing import Any, TypeVar
 
 import httpx
+from pydantic import BaseModel, ValidationError
 
+from alertsync.errors import PlatformUnavailableError
 from alertsync.platforms.grafana_oncall.wire import OnCallIntegration, OnCallPage
-from alertsync.platforms.http import PlatformHttp, header_seconds
+from alertsync.platforms.http import MAX_PAGES, PlatformHttp, header_seconds, json_of
 
 __all__ = ["GrafanaOnCallClient", "describe_error", "retry_after"]
 
@@ -16,7 +19,7 @@ INTEGRATIONS = "/api/v1/integrations/"
 def describe_error(response: httpx.Response) -> str:
     """DRF bodies: {"detail": ...} or {"field": ["message", ...]}; HTML on some 404/500."""
     try:
-        body = response.json()
+        body = json_of(response)
     except ValueError:
         return response.reason_phrase
     if isinstance(body, dict):
@@ -40,21 +43,29 @@ class GrafanaOnCallClient:
 
     async def list_integrations(self, name: str | None = None) -> list[OnCallIntegration]:
         """All pages. `name` filters exactly; team_id is never sent (the server 500s)."""
-        first: dict[str, str | int] = {"perpage": PAGE_SIZE}
+        what = "list Grafana OnCall integrations"
+        params: dict[str, str | int] = {"perpage": PAGE_SIZE}
         if name is not None:
-            first["name"] = name
-        params: dict[str, str | int] | None = first
+            params["name"] = name
         found: list[OnCallIntegration] = []
-        url: str | None = INTEGRATIONS
-        while url is not None:
-            response = await self.http.request(
-                "GET", url, what="list Grafana OnCall integrations", params=params
-            )
-            page = OnCallPage.model_validate(response.json())
+        seen: set[str] = set()
+        for _ in range(MAX_PAGES):
+            response = await self.http.request("GET", INTEGRATIONS, what=what, params=params)
+            page = _parsed(OnCallPage, response, what)
             found.extend(page.results)
-            # `next` is absolute and carries the whole query; params would replace it.
-            url, params = page.next, None
-        return found
+            if page.next is None:
+                return found
+            # `next` carries the whole query. Only the query is followed, on our own
+            # base URL: following the link would send the token to any host it names.
+            query = _query_of(page.next)
+            if query is None or query in seen:
+                raise PlatformUnavailableError(
+                    f"cannot {what}: the platform sent a next page link that is "
+                    "unreadable or repeats an earlier one"
+                )
+            seen.add(query)
+            params = dict(urllib.parse.parse_qsl(query, keep_blank_values=True))
+        raise PlatformUnavailableError(f"cannot {what}: more than {MAX_PAGES} pages")
 
     async def check(self) -> None:
         """One small authenticated read: the token is accepted and the API answers."""
@@ -63,22 +74,21 @@ class GrafanaOnCallClient:
         )
 
     async def get_integration(self, id_: str) -> OnCallIntegration | None:
+        what = f"read integration {id_}"
         response = await self.http.request(
-            "GET", f"{INTEGRATIONS}{id_}/", what=f"read integration {id_}", ok_statuses=_GONE
+            "GET", f"{INTEGRATIONS}{id_}/", what=what, ok_statuses=_GONE
         )
-        return None if response.status_code == 404 else _one(response)
+        return None if response.status_code == 404 else _parsed(OnCallIntegration, response, what)
 
     async def create_integration(self, body: dict[str, Any]) -> OnCallIntegration:
-        response = await self.http.request(
-            "POST", INTEGRATIONS, what=f"create integration {body.get('name')!r}", json=body
-        )
-        return _one(response)
+        what = f"create integration {body.get('name')!r}"
+        response = await self.http.request("POST", INTEGRATIONS, what=what, json=body)
+        return _parsed(OnCallIntegration, response, what)
 
     async def update_integration(self, id_: str, body: dict[str, Any]) -> OnCallIntegration:
-        response = await self.http.request(
-            "PUT", f"{INTEGRATIONS}{id_}/", what=f"update integration {id_}", json=body
-        )
-        return _one(response)
+        what = f"update integration {id_}"
+        response = await self.http.request("PUT", f"{INTEGRATIONS}{id_}/", what=what, json=body)
+        return _parsed(OnCallIntegration, response, what)
 
     async def delete_integration(self, id_: str) -> None:
         """A second delete answers 404: already gone is success."""
@@ -108,7 +118,21 @@ class GrafanaOnCallClient:
 
 
 _GONE = frozenset({404})
+_M = TypeVar("_M", bound=BaseModel)
 
 
-def _one(response: httpx.Response) -> OnCallIntegration:
-    return OnCallIntegration.model_validate(response.json())
+def _parsed(model: type[_M], response: httpx.Response, what: str) -> _M:
+    """The body as `model`; an unreadable answer is the platform's fault, worth a retry."""
+    try:
+        return model.model_validate(json_of(response))
+    except (ValueError, ValidationError):
+        raise PlatformUnavailableError(
+            f"cannot {what}: the platform answered {response.status_code} with an unreadable body"
+        ) from None
+
+
+def _query_of(link: str) -> str | None:
+    try:
+        return urllib.parse.urlsplit(link).query
+    except ValueError:
+        return None

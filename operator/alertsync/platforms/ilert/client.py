@@ -13,7 +13,7 @@ import httpx
 from pydantic import BaseModel, ValidationError
 
 from alertsync.errors import PlatformUnavailableError
-from alertsync.platforms.http import PlatformHttp, header_seconds
+from alertsync.platforms.http import MAX_PAGES, PlatformHttp, header_seconds, json_of
 from alertsync.platforms.ilert.wire import (
     ILertAlert,
     ILertAlertCount,
@@ -71,7 +71,7 @@ _Listed = TypeVar("_Listed", ILertAlertSource, ILertAlert)
 def describe_error(response: httpx.Response) -> str:
     """iLert's error body is `{"status", "message", "code"}`; the message is for people."""
     try:
-        body = response.json()
+        body = json_of(response)
     except ValueError:
         return response.reason_phrase
     if isinstance(body, dict) and isinstance(body.get("message"), str) and body["message"]:
@@ -205,7 +205,7 @@ class ILertClient:
     ) -> list[_Listed]:
         found: dict[int, _Listed] = {}
         start = 0
-        while True:
+        for _ in range(MAX_PAGES):
             window = [*query, ("start-index", start), ("max-results", size)]
             response = await self.http.request("GET", _path(path, window), what=what)
             page = _json(response, what)
@@ -218,6 +218,7 @@ class ILertClient:
             if len(items) < size or len(found) == before:
                 return list(found.values())
             start += size
+        raise PlatformUnavailableError(f"cannot {what}: more than {MAX_PAGES} pages")
 
 
 def _unexpected(response: httpx.Response, what: str) -> PlatformUnavailableError:
@@ -229,7 +230,7 @@ def _unexpected(response: httpx.Response, what: str) -> PlatformUnavailableError
 
 def _json(response: httpx.Response, what: str) -> Any:
     try:
-        return response.json()
+        return json_of(response)
     except ValueError:
         raise _unexpected(response, what) from None
 

@@ -1,15 +1,19 @@
 """Mackerel API v0 client: channels, notification groups, alerts; one method per endpoint."""
 
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
+from pydantic import BaseModel, ValidationError
 
-from alertsync.platforms.http import PlatformHttp, header_seconds
+from alertsync.errors import PlatformUnavailableError
+from alertsync.platforms.http import MAX_PAGES, PlatformHttp, header_seconds, json_of
 from alertsync.platforms.mackerel.wire import (
     MackerelAlert,
     MackerelAlertPage,
     MackerelChannel,
+    MackerelChannelList,
     MackerelNotificationGroup,
+    MackerelNotificationGroupList,
 )
 
 __all__ = ["MackerelClient", "describe_error", "retry_after"]
@@ -53,7 +57,7 @@ def describe_error(response: httpx.Response) -> str:
 
 def _message(response: httpx.Response) -> str:
     try:
-        body = response.json()
+        body = json_of(response)
     except ValueError:
         return response.reason_phrase
     error = body.get("error") if isinstance(body, dict) else None
@@ -80,23 +84,24 @@ class MackerelClient:
     # -- channels (no paging, no GET by id) -------------------------------------------------
 
     async def list_channels(self) -> list[MackerelChannel]:
-        response = await self.http.request("GET", CHANNELS, what="list Mackerel channels")
-        return [MackerelChannel.model_validate(item) for item in response.json()["channels"]]
+        what = "list Mackerel channels"
+        response = await self.http.request("GET", CHANNELS, what=what)
+        return list(_parsed(MackerelChannelList, response, what).channels)
 
     async def create_channel(self, body: dict[str, Any]) -> MackerelChannel:
-        response = await self.http.request(
-            "POST", CHANNELS, what=f"create channel {body.get('name')!r}", json=body
-        )
-        return MackerelChannel.model_validate(response.json())
+        what = f"create channel {body.get('name')!r}"
+        response = await self.http.request("POST", CHANNELS, what=what, json=body)
+        return _parsed(MackerelChannel, response, what)
 
     async def update_channel(self, id_: str, body: dict[str, Any]) -> MackerelChannel | None:
         """PUT, a full replace. None: this Mackerel has no channel PUT (404 or 405)."""
+        what = f"update channel {id_}"
         response = await self.http.request(
-            "PUT", f"{CHANNELS}/{id_}", what=f"update channel {id_}", json=body, ok_statuses=_NO_PUT
+            "PUT", f"{CHANNELS}/{id_}", what=what, json=body, ok_statuses=_NO_PUT
         )
         if response.status_code in _NO_PUT:
             return None
-        return MackerelChannel.model_validate(response.json())
+        return _parsed(MackerelChannel, response, what)
 
     async def delete_channel(self, id_: str) -> None:
         """A second delete answers 404: already gone is success."""
@@ -107,59 +112,65 @@ class MackerelClient:
     # -- notification groups ----------------------------------------------------------------
 
     async def list_notification_groups(self) -> list[MackerelNotificationGroup]:
-        response = await self.http.request("GET", GROUPS, what="list Mackerel notification groups")
-        return [
-            MackerelNotificationGroup.model_validate(item)
-            for item in response.json()["notificationGroups"]
-        ]
+        what = "list Mackerel notification groups"
+        response = await self.http.request("GET", GROUPS, what=what)
+        return list(_parsed(MackerelNotificationGroupList, response, what).notification_groups)
 
     async def create_notification_group(self, body: dict[str, Any]) -> MackerelNotificationGroup:
-        response = await self.http.request(
-            "POST", GROUPS, what=f"create notification group {body.get('name')!r}", json=body
-        )
-        return MackerelNotificationGroup.model_validate(response.json())
+        what = f"create notification group {body.get('name')!r}"
+        response = await self.http.request("POST", GROUPS, what=what, json=body)
+        return _parsed(MackerelNotificationGroup, response, what)
 
     async def update_notification_group(
         self, id_: str, body: dict[str, Any]
     ) -> MackerelNotificationGroup:
         """PUT, a full replace: send the whole group, not only what changes."""
-        response = await self.http.request(
-            "PUT", f"{GROUPS}/{id_}", what=f"update notification group {id_}", json=body
-        )
-        return MackerelNotificationGroup.model_validate(response.json())
+        what = f"update notification group {id_}"
+        response = await self.http.request("PUT", f"{GROUPS}/{id_}", what=what, json=body)
+        return _parsed(MackerelNotificationGroup, response, what)
 
     # -- alerts -------------------------------------------------------------------------------
 
     async def list_alerts(self, *, with_closed: bool = False) -> list[MackerelAlert]:
         """Every page, newest first: each call returns up to 100 and a `nextId` while
         older alerts remain; the next call sends it back (with the same `withClosed`)."""
+        what = "list Mackerel alerts"
         found: list[MackerelAlert] = []
         next_id: str | None = None
-        while True:
+        seen: set[str] = set()
+        for _ in range(MAX_PAGES):
             params: dict[str, str | int] = {}
             if with_closed:
                 params["withClosed"] = "true"
             if next_id is not None:
                 params["nextId"] = next_id
-            response = await self.http.request(
-                "GET", ALERTS, what="list Mackerel alerts", params=params
-            )
-            page = MackerelAlertPage.model_validate(response.json())
+            response = await self.http.request("GET", ALERTS, what=what, params=params)
+            page = _parsed(MackerelAlertPage, response, what)
             found.extend(page.alerts)
-            if page.next_id is None or page.next_id == next_id:
-                # The second test guards against a server repeating a cursor forever.
+            if page.next_id is None or page.next_id in seen:
+                # The second test guards against a server repeating cursors forever.
                 return found
+            seen.add(page.next_id)
             next_id = page.next_id
+        raise PlatformUnavailableError(f"cannot {what}: more than {MAX_PAGES} pages")
 
     async def close_alert(self, id_: str, reason: str) -> MackerelAlert | None:
         """Close with the (required) reason. None: no such alert (404)."""
+        what = f"close alert {id_}"
         response = await self.http.request(
-            "POST",
-            f"{ALERTS}/{id_}/close",
-            what=f"close alert {id_}",
-            json={"reason": reason},
-            ok_statuses=_GONE,
+            "POST", f"{ALERTS}/{id_}/close", what=what, json={"reason": reason}, ok_statuses=_GONE
         )
-        return (
-            None if response.status_code == 404 else MackerelAlert.model_validate(response.json())
-        )
+        return None if response.status_code == 404 else _parsed(MackerelAlert, response, what)
+
+
+_M = TypeVar("_M", bound=BaseModel)
+
+
+def _parsed(model: type[_M], response: httpx.Response, what: str) -> _M:
+    """The body as `model`; an unreadable answer is the platform's fault, worth a retry."""
+    try:
+        return model.model_validate(json_of(response))
+    except (ValueError, ValidationError):
+        raise PlatformUnavailableError(
+            f"cannot {what}: the platform answered {response.status_code} with an unreadable body"
+        ) from None

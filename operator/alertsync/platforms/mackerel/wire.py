@@ -1,6 +1,6 @@
 """Mackerel's JSON, as the API v0 sends it (camelCase; unknown fields ignored or kept)."""
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
@@ -10,13 +10,17 @@ __all__ = [
     "MackerelAlert",
     "MackerelAlertPage",
     "MackerelChannel",
+    "MackerelChannelList",
     "MackerelNotificationGroup",
+    "MackerelNotificationGroupList",
     "NotificationGroupMonitor",
     "NotificationGroupService",
 ]
 
 # The `type` of the organization's default notification group.
 DEFAULT_GROUP_TYPE = "group-default"
+# Epoch seconds up to the year 9999: a time that can be shown.
+EpochSeconds = Annotated[float, Field(ge=0, le=253_402_300_799, allow_inf_nan=False)]
 
 
 class _Wire(BaseModel):
@@ -30,12 +34,16 @@ class MackerelChannel(_Wire):
     name: str
     type: str
     # Epoch seconds when Mackerel suspended delivery; server-owned.
-    suspended_at: float | None = None
+    suspended_at: EpochSeconds | None = None
     # webhook and slack
     url: str | None = None
     enabled_graph_image: bool | None = None
     # email, slack and webhook; other types carry no fields through the API.
     events: tuple[str, ...] | None = None
+
+
+class MackerelChannelList(_Wire):
+    channels: tuple[MackerelChannel, ...]
 
 
 class NotificationGroupMonitor(_Wire):
@@ -70,6 +78,10 @@ class MackerelNotificationGroup(_Wire):
         body = self.model_dump(by_alias=True, exclude={"id", "type"}, mode="json")
         body["childChannelIds"] = list(child_channel_ids)
         return body
+
+
+class MackerelNotificationGroupList(_Wire):
+    notification_groups: tuple[MackerelNotificationGroup, ...]
 
 
 class MackerelAlert(_Wire):

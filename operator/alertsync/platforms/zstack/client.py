@@ -32,7 +32,7 @@ from alertsync.errors import (
     PlatformRejectedError,
     PlatformUnavailableError,
 )
-from alertsync.platforms.http import PlatformHttp, header_seconds
+from alertsync.platforms.http import MAX_PAGES, PlatformHttp, header_seconds, json_of
 from alertsync.platforms.zstack.wire import (
     ApiError,
     ErrorReply,
@@ -125,7 +125,7 @@ def equals(name: str, value: str) -> str | None:
 
 def _error_of(response: httpx.Response) -> ApiError | None:
     try:
-        return ErrorReply.model_validate(response.json()).error
+        return ErrorReply.model_validate(json_of(response)).error
     except (ValueError, ValidationError):
         return None
 
@@ -135,7 +135,11 @@ def describe_error(response: httpx.Response) -> str:
     error = _error_of(response)
     if error is not None:
         return error.words()
-    text = response.text.strip()
+    try:
+        # Redacted before stripping: a secret that ends in a space would not be found.
+        text = redact(response.text).strip()
+    except ValueError:  # a charset its body is not in (utf-16 without a BOM)
+        return response.reason_phrase
     if text and not text.startswith("<"):
         return text
     return response.reason_phrase
@@ -149,7 +153,8 @@ def retry_after(response: httpx.Response) -> float | None:
 def error_for(error: ApiError, what: str) -> AlertSyncError:
     """The AlertSync error an ErrorCode means (after an expired session was retried)."""
     code = error.code or ""
-    message = f"cannot {what}: {redact(_clip(error.words()))}"
+    # Redacted before clipping, which squeezes spaces and cuts: both hide a secret.
+    message = redact(f"cannot {what}: {_clip(redact(error.words()))}")
     if code.startswith("ID."):
         return CredentialsError(
             f"{message}; check the account and password (or access key) in the "
@@ -248,7 +253,7 @@ class ZStackClient:
         if response.status_code == 503:
             self._raise(response, what)
         try:
-            session = Session.model_validate(response.json()["inventory"])
+            session = Session.model_validate(json_of(response)["inventory"])
         except (ValueError, KeyError, TypeError, ValidationError):
             raise PlatformUnavailableError(f"cannot {what}: unexpected answer") from None
         register_secret(session.uuid)
@@ -362,22 +367,30 @@ class ZStackClient:
     ) -> list[dict[str, Any]]:
         """Every inventory matching all `conditions`, page by page (`limit`/`start`)."""
         found: list[dict[str, Any]] = []
+        seen: set[object] = set()
         total: int | None = None
         base = [("q", condition) for condition in conditions]
-        while True:
+        for _ in range(MAX_PAGES):
             params = [*base, ("limit", str(self.page_size)), ("start", str(len(found)))]
             if total is None:
                 params.append(("replyWithCount", "true"))
             response = await self._send("GET", f"{path}?{urlencode(params)}", what=what)
             body = _body(response)
             page = body.get("inventories") or []
-            if not isinstance(page, list):
+            # An answer that is no JSON object of inventories is no empty listing.
+            if not isinstance(page, list) or ("inventories" not in body and response.content):
                 raise PlatformUnavailableError(f"cannot {what}: unexpected answer")
             if isinstance(body.get("total"), int):
                 total = body["total"]
             found.extend(page)
             if len(page) < self.page_size or (total is not None and len(found) >= total):
                 return found
+            # A server that ignores `start` sends the same page again: it adds nothing new.
+            uuids = {item.get("uuid") if isinstance(item, dict) else None for item in page}
+            if uuids <= seen:
+                return found
+            seen |= uuids
+        raise PlatformUnavailableError(f"cannot {what}: more than {MAX_PAGES} pages")
 
     async def check(self) -> None:
         """One small authenticated read: the credentials work and the API answers."""
@@ -456,7 +469,7 @@ def _body(response: httpx.Response) -> dict[str, Any]:
     if not response.content:
         return {}
     try:
-        data = response.json()
+        data = json_of(response)
     except ValueError:
         return {}
     return data if isinstance(data, dict) else {}
@@ -464,9 +477,11 @@ def _body(response: httpx.Response) -> dict[str, Any]:
 
 def _job_uuid(response: httpx.Response, what: str) -> str:
     location = _body(response).get("location")
-    job = (
-        urlsplit(location).path.rstrip("/").rsplit("/", 1)[-1] if isinstance(location, str) else ""
-    )
+    try:
+        path = urlsplit(location).path if isinstance(location, str) else ""
+    except ValueError:  # "http://[" and the like
+        path = ""
+    job = path.rstrip("/").rsplit("/", 1)[-1]
     if not job:
         raise PlatformUnavailableError(f"cannot {what}: ZStack sent 202 without a job location")
     return job
