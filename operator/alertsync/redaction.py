@@ -20,9 +20,10 @@ _secrets: set[str] = set()
 
 
 def register_secret(value: str) -> None:
-    if len(value) >= _MIN_LENGTH:
-        with _lock:
-            _secrets.add(value)
+    # A platform may echo a value trimmed or with its whitespace squeezed.
+    forms = {value, value.strip(), " ".join(value.split())}
+    with _lock:
+        _secrets.update(form for form in forms if len(form) >= _MIN_LENGTH)
 
 
 # Credentials people put into webhook URLs: a password in the userinfo, or a

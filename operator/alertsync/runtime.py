@@ -139,7 +139,7 @@ class Runtime:
                 f"Secret {namespace}/{ref.name} named in spec.credentialsSecretRef of "
                 f"{what} does not exist"
             )
-        if not data.get(ref.key):
+        if not data.get(ref.key, "").strip():
             raise CredentialsMissingError(
                 f"Secret {namespace}/{ref.name} has no key {ref.key!r} "
                 f"(spec.credentialsSecretRef.key of {what})"
@@ -157,8 +157,10 @@ class Runtime:
             display_name=spec.display_name or record.name,
             product_type=spec.product_type,
             url=spec.url,
-            token=SecretStr(data[ref.key]),
-            username=SecretStr(data[ref.username_key]) if ref.username_key else None,
+            # `kubectl create secret --from-file` keeps the file's last newline,
+            # which no platform accepts in a header.
+            token=SecretStr(data[ref.key].strip()),
+            username=SecretStr(data[ref.username_key].strip()) if ref.username_key else None,
             resync_seconds=spec.resync_seconds,
             requests_per_minute=spec.rate_limit.requests_per_minute if spec.rate_limit else None,
             namespace_selector=spec.namespace_selector,

@@ -54,3 +54,9 @@ def test_log_records_are_masked(caplog: pytest.LogCaptureFixture) -> None:
 def test_credentials_in_webhook_urls_are_masked(shown: str, masked: str) -> None:
     assert redact_url_credentials(shown) == masked
     assert redact(shown) == masked
+
+
+def test_a_secret_echoed_trimmed_or_squeezed_is_masked_too() -> None:
+    register_secret("  padded secret\tvalue 42\n")
+    assert redact("got 'padded secret\tvalue 42'") == "got '[REDACTED]'"
+    assert redact("got 'padded secret value 42'") == "got '[REDACTED]'"
