@@ -152,30 +152,8 @@ def test_unknown_platform_names_the_reference(sandbox: Sandbox) -> None:
 @pytest.mark.usefixtures("operator")
 def test_a_token_with_a_trailing_newline_works(sandbox: Sandbox) -> None:
     # kubectl create secret --from-file keeps the file's last newline.
-    sandbox.k8s.create_object(
-        "secrets",
-        {
-            "apiVersion": "v1",
-            "kind": "Secret",
-            "metadata": {"name": "oncall-token"},
-            "stringData": {"token": TOKEN + "\n"},
-        },
-        namespace="default",
-    )
-    sandbox.k8s.create_object(
-        "alertplatforms",
-        {
-            "apiVersion": "alertsync.dev/v1alpha1",
-            "kind": "AlertPlatform",
-            "metadata": {"name": "oncall"},
-            "spec": {
-                "productType": "grafana-oncall",
-                "url": sandbox.oncall_url,
-                "credentialsSecretRef": {"name": "oncall-token"},
-                "resyncInterval": "1s",
-            },
-        },
-        namespace="default",
+    sandbox.add_platform(
+        "oncall", "grafana-oncall", sandbox.oncall_url, {"token": TOKEN + "\n"}, {}
     )
     sandbox.create("pay", displayName="pay")
     sandbox.wait_ready("pay")

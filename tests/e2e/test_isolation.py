@@ -121,46 +121,20 @@ def test_a_team_cannot_reach_another_namespaces_platform_or_credentials(
 ) -> None:
     namespace(sandbox, "team-a")
     namespace(sandbox, "team-b")
-    secret(sandbox, "b-token", "team-b")
-    sandbox.k8s.create_object(
-        "alertplatforms",
-        {
-            "apiVersion": "alertsync.dev/v1alpha1",
-            "kind": "AlertPlatform",
-            "metadata": {"name": "b-oncall"},
-            "spec": {
-                "productType": "grafana-oncall",
-                "url": sandbox.oncall_url,
-                "credentialsSecretRef": {"name": "b-token"},
-                "resyncInterval": "1s",
-            },
-        },
-        namespace="team-b",
-    )
+    url, token = sandbox.oncall_url, {"token": TOKEN}
+    sandbox.add_platform("b-oncall", "grafana-oncall", url, token, {}, namespace="team-b")
     # team-a names team-b's platform: there is no such platform in team-a.
     integration(sandbox, "sneaky", "team-a", {"name": "b-oncall"})
     # team-a makes its own platform that names team-b's Secret: read in team-a only.
-    sandbox.k8s.create_object(
-        "alertplatforms",
-        {
-            "apiVersion": "alertsync.dev/v1alpha1",
-            "kind": "AlertPlatform",
-            "metadata": {"name": "borrowed"},
-            "spec": {
-                "productType": "grafana-oncall",
-                "url": sandbox.oncall_url,
-                "credentialsSecretRef": {"name": "b-token"},
-                "resyncInterval": "1s",
-            },
-        },
-        namespace="team-a",
+    sandbox.add_platform(
+        "borrowed", "grafana-oncall", url, {}, {"name": "b-oncall-credentials"}, namespace="team-a"
     )
     integration(sandbox, "borrower", "team-a", {"name": "borrowed"})
 
     sneaky = wait_reason(sandbox, "sneaky", "team-a", "InvalidSpec")
     assert "AlertPlatform 'b-oncall' not found in namespace team-a" in str(sneaky["lastError"])
     borrower = wait_reason(sandbox, "borrower", "team-a", "CredentialsMissing")
-    assert "Secret team-a/b-token" in str(borrower["lastError"])
+    assert "Secret team-a/b-oncall-credentials" in str(borrower["lastError"])
     # team-b's own platform checks its token; nothing is done with it for team-a.
     assert sandbox.oncall.requests.count("POST") == 0
     assert sandbox.oncall.integrations() == []

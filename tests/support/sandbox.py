@@ -62,9 +62,10 @@ class Sandbox:
         secret: Mapping[str, str],
         credentials: Mapping[str, str],
         resync: str = "1s",
+        namespace: str = "default",
         **spec: Any,
     ) -> None:
-        """A Secret and an AlertPlatform `name` in `default`; `credentials` is its secret ref."""
+        """A Secret and an AlertPlatform `name` in `namespace`; `credentials` its secret ref."""
         self.secrets.update(value for value in secret.values() if len(value) >= 8)
         self.k8s.create_object(
             "secrets",
@@ -74,7 +75,7 @@ class Sandbox:
                 "metadata": {"name": f"{name}-credentials"},
                 "stringData": dict(secret),
             },
-            namespace="default",
+            namespace=namespace,
         )
         self.k8s.create_object(
             "alertplatforms",
@@ -92,7 +93,7 @@ class Sandbox:
                     **spec,
                 },
             },
-            namespace="default",
+            namespace=namespace,
         )
 
     def apply_platform(self, resync: str = "1s", name: str = "oncall") -> None:
