@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: help install lint fmt test test-unit test-e2e demo bench crds docs chart clean
+.PHONY: help install lint fmt test test-unit test-e2e demo bench chaos crds docs chart clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -44,6 +44,11 @@ demo: $(STAMP) ## run the operator against the embedded sandbox and show it work
 N ?= 1000
 bench: $(STAMP) ## batched vs per-object observation, N integrations (N=10000 on request)
 	$(BIN)/python -m alertsim.bench --n $(N)
+
+CHAOS_N ?= 200
+SEED ?= 7
+chaos: $(STAMP) ## soak: CHAOS_N integrations, five platforms, seeded faults, then the invariants
+	$(BIN)/python -m alertsim.chaos --n $(CHAOS_N) --seed $(SEED)
 
 crds: ## copy crds/ into the chart (a test fails when they differ)
 	rm -f charts/alertsync/crds/alertsync.dev_*.yaml && cp crds/*.yaml charts/alertsync/crds/

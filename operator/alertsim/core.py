@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import abc
 import asyncio
+import base64
 import collections
 import enum
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 import httpx
@@ -36,6 +37,7 @@ __all__ = [
     "Handler",
     "ManualClock",
     "RateLimiter",
+    "RequestHook",
     "RequestLog",
     "SimulatedReset",
     "SimulatedTimeout",
@@ -45,6 +47,12 @@ __all__ = [
 ]
 
 Clock = Callable[[], float]
+# How many GET URLs' answers stale rules can replay (the oldest are forgotten first).
+_REMEMBERED_ANSWERS = 512
+# What a revoked credential is replaced with: a value no simulator knows.
+_REVOKED = "revoked-by-fault"
+# A remembered answer: when (the simulator's clock), status, headers, body.
+_Answer = tuple[float, int, list[tuple[str, str]], bytes]
 
 #: Requests under this prefix drive the simulator itself ("behind the platform's back"):
 #: they skip authentication, faults, rate limits and request counting.
@@ -88,6 +96,11 @@ class FaultKind(enum.StrEnum):
     RESET = "reset"  # reset the connection
     LATENCY = "latency"  # answer normally, `seconds` later
     LOSE_RESPONSE = "lose_response"  # do the work, then never answer
+    # A GET answered as the same URL was answered up to `seconds` ago, when it was: a listing
+    # that lags behind writes (eventual consistency). With nothing that recent, answered fresh.
+    STALE = "stale"
+    # The credentials stop working: the platform answers as it answers an unknown key.
+    REVOKED = "revoked"
 
 
 class FaultRule(pydantic.BaseModel):
@@ -101,14 +114,36 @@ class FaultRule(pydantic.BaseModel):
     method: str | None = None
     #: Prefix of the request path, e.g. ``/api/v1/integrations``.
     path: str | None = None
+    #: The simulator's route template, exactly (see ``Simulator.route_of``): unlike a path
+    #: prefix, ``/api/v1/integrations/`` then means the listing and not every object below it.
+    route: str | None = None
+    #: Query parameters the request must carry with these values, or must not carry (None):
+    #: ``{"name": None}`` is an unfiltered listing, not a search by name.
+    params: dict[str, str | None] | None = None
     status: int = pydantic.Field(default=503, ge=400, le=599)
     seconds: float = pydantic.Field(default=0.0, ge=0)
     retry_after: int = pydantic.Field(default=1, ge=0)
 
-    def matches(self, method: str, path: str) -> bool:
-        return (self.method is None or self.method.upper() == method.upper()) and (
-            self.path is None or path.startswith(self.path)
+    def matches(
+        self,
+        method: str,
+        path: str,
+        route: str | None = None,
+        params: Mapping[str, str] | None = None,
+    ) -> bool:
+        return (
+            (self.method is None or self.method.upper() == method.upper())
+            and (self.path is None or path.startswith(self.path))
+            and (self.route is None or self.route == route)
+            and (
+                self.params is None
+                or all((params or {}).get(k) == v for k, v in self.params.items())
+            )
         )
+
+
+#: Sees each platform request and the fault chosen for it (``None``: answered normally).
+RequestHook = Callable[[httpx.Request, FaultRule | None], None]
 
 
 class Faults:
@@ -121,12 +156,15 @@ class Faults:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._rules: list[FaultRule] = []
+        self._remembers = False
         #: Added to every request (seconds), on top of any latency rule.
         self.latency = 0.0
 
     def add(self, rule: FaultRule) -> FaultRule:
         with self._lock:
             self._rules.append(rule.model_copy())
+            # Keeping answers costs memory per URL: only once a stale rule may need them.
+            self._remembers = self._remembers or rule.kind is FaultKind.STALE
         return rule
 
     def fail(
@@ -190,10 +228,41 @@ class Faults:
             FaultRule(kind=FaultKind.LOSE_RESPONSE, times=times, method=method, path=path)
         )
 
+    def stale(
+        self,
+        seconds: float,
+        *,
+        times: int | None = 1,
+        route: str | None = None,
+        path: str | None = None,
+        params: dict[str, str | None] | None = None,
+    ) -> FaultRule:
+        return self.add(
+            FaultRule(
+                kind=FaultKind.STALE,
+                seconds=seconds,
+                times=times,
+                method="GET",
+                route=route,
+                path=path,
+                params=params,
+            )
+        )
+
+    def revoke(
+        self, *, times: int | None = 1, method: str | None = None, path: str | None = None
+    ) -> FaultRule:
+        return self.add(FaultRule(kind=FaultKind.REVOKED, times=times, method=method, path=path))
+
     def clear(self) -> None:
         with self._lock:
             self._rules.clear()
             self.latency = 0.0
+
+    @property
+    def remembers(self) -> bool:
+        """Whether GET answers are kept for replay: once any stale rule was armed."""
+        return self._remembers
 
     @property
     def pending(self) -> list[FaultRule]:
@@ -201,11 +270,17 @@ class Faults:
         with self._lock:
             return [rule.model_copy() for rule in self._rules]
 
-    def take(self, method: str, path: str) -> FaultRule | None:
+    def take(
+        self,
+        method: str,
+        path: str,
+        route: str | None = None,
+        params: Mapping[str, str] | None = None,
+    ) -> FaultRule | None:
         """Consume one hit of the first rule matching this request."""
         with self._lock:
             for rule in self._rules:
-                if not rule.matches(method, path):
+                if not rule.matches(method, path, route, params):
                     continue
                 if rule.times is not None:
                     rule.times -= 1
@@ -328,11 +403,20 @@ class Simulator(abc.ABC):
     :meth:`throttled_response`. Platform-specific admin routes go in :meth:`admin`.
     """
 
+    #: Request headers that carry credentials; a revoked-credentials fault swaps their values.
+    credential_headers: tuple[str, ...] = ("authorization", "x-api-key")
+
     def __init__(self, *, clock: Clock = time.time) -> None:
         self.clock = clock
         self.faults = Faults()
         self.requests = RequestLog()
         self.lock = threading.RLock()
+        #: Called for every platform request once its fault (if any) is chosen, before it
+        #: is answered: a soak counts what fired, or changes state between two requests of
+        #: one reader (a page shifting under a paging client).
+        self.hooks: list[RequestHook] = []
+        # The last fresh answer to each GET URL, for stale rules.
+        self._answers: collections.OrderedDict[str, _Answer] = collections.OrderedDict()
 
     async def handle(self, request: httpx.Request) -> httpx.Response:
         await request.aread()
@@ -341,14 +425,24 @@ class Simulator(abc.ABC):
             with self.lock:
                 return self._admin(request, path.removeprefix(ADMIN_PREFIX) or "/")
 
-        self.requests.record(request.method, self.route_of(request))
-        fault = self.faults.take(request.method, path)
+        route = self.route_of(request)
+        self.requests.record(request.method, route)
+        fault = self.faults.take(request.method, path, route, request.url.params)
+        replay = None
+        if fault is not None and fault.kind is FaultKind.STALE:
+            replay = self._remembered(request, fault.seconds)
+            if replay is None:
+                fault = None  # nothing recent to replay: the rule spent a hit on a fresh answer
+        for hook in list(self.hooks):
+            hook(request, fault)
         delay = self.faults.latency
         if fault is not None and fault.kind is FaultKind.LATENCY:
             delay += fault.seconds
         if delay > 0:
             await asyncio.sleep(delay)
 
+        if replay is not None:
+            return replay
         if fault is not None:
             if fault.kind is FaultKind.STATUS:
                 return self.fault_response(request, fault.status)
@@ -358,12 +452,54 @@ class Simulator(abc.ABC):
                 raise SimulatedTimeout("simulated timeout", request=request)
             if fault.kind is FaultKind.RESET:
                 raise SimulatedReset("[Errno 104] Connection reset by peer", request=request)
+            if fault.kind is FaultKind.REVOKED:
+                request = self._revoked(request)
 
         with self.lock:
             response = self.respond(request)
+        if request.method == "GET" and response.is_success and self.faults.remembers:
+            self._remember(request, response)
         if fault is not None and fault.kind is FaultKind.LOSE_RESPONSE:
             raise SimulatedTimeout("simulated timeout; the request was processed", request=request)
         return response
+
+    def _remember(self, request: httpx.Request, response: httpx.Response) -> None:
+        url = str(request.url)
+        with self.lock:
+            self._answers[url] = (
+                self.clock(),
+                response.status_code,
+                list(response.headers.multi_items()),
+                response.content,
+            )
+            self._answers.move_to_end(url)
+            while len(self._answers) > _REMEMBERED_ANSWERS:
+                self._answers.popitem(last=False)
+
+    def _remembered(self, request: httpx.Request, seconds: float) -> httpx.Response | None:
+        with self.lock:
+            found = self._answers.get(str(request.url))
+            if found is None or self.clock() - found[0] > seconds:
+                return None
+            _, status, headers, content = found
+        # A new response each time: callers (and subclasses' handle) may add headers to it.
+        return httpx.Response(status, headers=headers, content=content)
+
+    def _revoked(self, request: httpx.Request) -> httpx.Request:
+        """The request as it arrives once its credentials were revoked: same shape, unknown."""
+        headers = httpx.Headers(request.headers)
+        for name in self.credential_headers:
+            value = headers.get(name)
+            if value is None:
+                continue
+            scheme, _, rest = value.partition(" ")
+            if not rest:
+                headers[name] = _REVOKED
+            elif scheme.lower() == "basic":
+                headers[name] = f"{scheme} {base64.b64encode(f'{_REVOKED}:x'.encode()).decode()}"
+            else:
+                headers[name] = f"{scheme} {_REVOKED}"
+        return httpx.Request(request.method, request.url, headers=headers, content=request.content)
 
     @abc.abstractmethod
     def respond(self, request: httpx.Request) -> httpx.Response:
