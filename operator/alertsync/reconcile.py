@@ -266,9 +266,12 @@ class _Pass:
 
         fields = _fields(obs)
         # Differences right after a spec change or an adoption are the work
-        # asked for, not drift; in ObserveOnly every difference is reported.
+        # asked for, not drift, and so is the rest of a create whose answer was
+        # lost (ZStack subscribes topics after the create); in ObserveOnly every
+        # difference is reported.
         spec_changed = self.old.observed_generation != self.resource.generation
-        is_drift = observe_only or not (spec_changed or adopted_now)
+        finishing_create = self.old.create_pending_since is not None
+        is_drift = observe_only or not (spec_changed or adopted_now or finishing_create)
         if not observe_only and not self.deps.may_write():
             return self._deferred()
         new_drift = self._count_drift(fields, active=True) if is_drift else False

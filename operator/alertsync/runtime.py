@@ -90,6 +90,8 @@ class Runtime:
             dict
         )
         self.platform_of: dict[str, PlatformKey] = {}
+        # Integrations whose deletion finished: no later pass may act on them.
+        self.released: set[str] = set()
 
     # -- what exists ------------------------------------------------------------
 
@@ -97,7 +99,10 @@ class Runtime:
         previous = self.platform_of.pop(record.uid, None)
         if previous is not None:
             self.integrations[previous].pop(record.uid, None)
-        if not gone:
+        if gone:
+            # Untracked now, which keeps a resync's stale copy from acting (_gone).
+            self.released.discard(record.uid)
+        else:
             self.platform_of[record.uid] = record.platform
             self.integrations[record.platform][record.uid] = record
 
@@ -216,6 +221,10 @@ class Runtime:
     ) -> Outcome:
         """One pass for one integration. heartbeat=False writes lastReconcileAt every time."""
         async with self.locks[record.uid]:
+            if record.uid in self.released or (listing is not None and self._gone(record)):
+                # A resync's copy from before the deletion: creating it now would
+                # leave an object no resource owns.
+                return Outcome(AlertIntegrationStatus.model_validate(record.status))
             stored = self.written.get(record.uid, record.status)
             handled = stored.get("observedGeneration")
             if listing is not None and isinstance(handled, int) and handled > record.generation:
@@ -251,6 +260,7 @@ class Runtime:
             _count(outcome)
             if outcome.released:
                 self.written.pop(record.uid, None)
+                self.released.add(record.uid)
             else:
                 await self._write(record, outcome.status, heartbeat)
             for event in outcome.events:
@@ -278,6 +288,12 @@ class Runtime:
     def forget(self, uid: str) -> None:
         self.written.pop(uid, None)
         self.locks.pop(uid, None)
+
+    def _gone(self, record: IntegrationRecord) -> bool:
+        """Deleted, or being deleted, since `record` was read (the watch knows better)."""
+        key = self.platform_of.get(record.uid)
+        current = self.integrations[key].get(record.uid) if key is not None else None
+        return current is None or current.deleting
 
     # -- one platform's resync ---------------------------------------------------
 

@@ -694,3 +694,23 @@ async def test_a_plain_http_webhook_needs_the_platforms_permission() -> None:
     world.account = replace(ACCOUNT, allow_insecure_http=True)
     allowed = await world.run(spec, refused.status, generation=2)
     assert condition(allowed, "Ready") == ("True", "Reconciled")
+
+
+async def test_finishing_a_create_whose_answer_was_lost_is_not_drift() -> None:
+    world = World()
+    first = await world.run()
+    # As if the create landed but its answer (and the rest of it) did not.
+    world.adapter.objects["C1"].name = "half made"
+    lost = first.status.model_copy(
+        update={
+            "webhook_id": None,
+            "origin": None,
+            "create_pending_since": NOW,
+            "drift_count": 0,
+            "observed_generation": 1,
+        }
+    )
+    outcome = await world.run(status=lost)
+    assert world.adapter.writes == ["create C1", "update C1"]
+    assert (outcome.status.webhook_id, outcome.status.drift_count) == ("C1", 0)
+    assert condition(outcome, "Ready") == ("True", "Reconciled")

@@ -33,10 +33,13 @@ class Circuit:
     def open(self) -> bool:
         return self.failures >= self.threshold
 
-    def check(self, what: str) -> None:
-        """Raise instead of sending while the circuit is open; let one probe through after."""
+    def check(self, what: str) -> bool:
+        """Raise instead of sending while the circuit is open; let one probe through after.
+
+        True: this request is the probe, and must end in `failed`, `succeeded` or `release`.
+        """
         if not self.open:
-            return
+            return False
         if self.probing or self.clock() < self.open_until:
             # Worded without times or counts, so that it is the same on every
             # retry: a status that says it rewrites nothing while it holds.
@@ -45,6 +48,11 @@ class Circuit:
                 "AlertSync pauses its calls to it and tries again later"
             )
         self.probing = True
+        return True
+
+    def release(self) -> None:
+        """The probe was never answered (cancelled, held back): let another one go."""
+        self.probing = False
 
     def failed(self) -> None:
         self.failures += 1

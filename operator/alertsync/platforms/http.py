@@ -262,8 +262,24 @@ class PlatformHttp:
         `what` names the operation and object for messages: "create integration x".
         `path` may also be an absolute URL the platform handed out (paging links).
         """
-        self.circuit.check(what)
         await self._acquire(what)
+        probe = self.circuit.check(what)
+        try:
+            return await self._send(method, path, what, json, params, ok_statuses)
+        finally:
+            if probe and self.circuit.probing:
+                # Neither answered nor failed (cancelled): the next request probes.
+                self.circuit.release()
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        what: str,
+        json: Any,
+        params: Mapping[str, str | int] | None,
+        ok_statuses: frozenset[int],
+    ) -> httpx.Response:
         url = path if path.startswith(("http://", "https://")) else self.base_url + path
         operation = metrics.operation_of(method)
         started = time.monotonic()

@@ -1,5 +1,7 @@
 """The circuit breaker: a platform that is down is not hammered, and is tried again."""
 
+import asyncio
+
 import httpx
 import pytest
 
@@ -97,3 +99,31 @@ async def test_answers_below_500_are_not_failures(clock: ManualClock) -> None:
         with pytest.raises(PlatformRejectedError, match="404"):
             await call(http)
     assert platform.sent == 10
+
+
+async def test_a_probe_that_never_got_its_answer_lets_the_next_request_probe(
+    clock: ManualClock,
+) -> None:
+    platform = Platform()
+    http = connect(platform, clock)
+    for _ in range(3):
+        with pytest.raises(PlatformUnavailableError):
+            await call(http)
+    clock.advance(10)
+    hang = asyncio.Event()
+
+    async def stalled(request: httpx.Request) -> httpx.Response:
+        await hang.wait()
+        raise AssertionError("never answered")
+
+    http.client = httpx.AsyncClient(transport=httpx.MockTransport(stalled))
+    probe = asyncio.ensure_future(call(http))
+    await asyncio.sleep(0.01)
+    probe.cancel()  # the reconcile was cancelled (the operator stopping, a timeout)
+    with pytest.raises(asyncio.CancelledError):
+        await probe
+
+    http.client = httpx.AsyncClient(transport=httpx.MockTransport(platform.handle))
+    platform.status = 200
+    await call(http)  # not refused: this one is the probe now
+    assert platform.sent == 4

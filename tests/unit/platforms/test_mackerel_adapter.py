@@ -785,3 +785,34 @@ async def test_a_404_put_for_a_channel_deleted_meanwhile_is_not_taken_for_a_miss
         await racing.aclose()
     assert again.external_id not in (None, id_)
     assert not racing.channel_put_missing
+
+
+async def test_channels_created_at_once_into_one_group_all_stay_members(
+    sim: MackerelSimulator,
+) -> None:
+    group = sim.add_notification_group("ops")
+
+    async def interleaving(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(0)  # let the other creates run between every request
+        return await sim.handle(request)
+
+    account = platform_account(BASE, KEY, ProductType.MACKEREL)
+    adapter = build_adapter(account, transport=httpx.MockTransport(interleaving))
+    try:
+        made = await asyncio.gather(
+            *(
+                adapter.create(
+                    desired(
+                        {"notificationGroups": ["ops"]},
+                        uid=f"uid-{number}",
+                        name=f"channel {number}",
+                        resource=f"r{number}",
+                    )
+                )
+                for number in range(4)
+            )
+        )
+    finally:
+        await adapter.aclose()
+    members = (sim.notification_group(group) or {})["childChannelIds"]
+    assert sorted(members) == sorted(obs.external_id for obs in made)

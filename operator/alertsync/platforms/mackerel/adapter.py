@@ -89,6 +89,7 @@ class MackerelAdapter(PlatformAdapter):
         self.clock = clock
         self.alerts_ttl = alerts_ttl
         self._snapshot: _AlertSnapshot | None = None
+        self._group_lock = asyncio.Lock()
         self._snapshot_lock = asyncio.Lock()
         # Set once this Mackerel answered a channel PUT with 404/405 (a deployment
         # older than the endpoint): later updates go straight to delete + create.
@@ -333,13 +334,18 @@ class MackerelAdapter(PlatformAdapter):
 
     async def _join(self, channel_id: str, groups: Iterable[MackerelNotificationGroup]) -> None:
         """Add the channel to each group; the group's other channels and monitors stay."""
-        done: set[str] = set()
-        for group in groups:
-            if group.id in done or channel_id in group.child_channel_ids:
-                continue
-            done.add(group.id)
-            members = (*group.child_channel_ids, channel_id)
-            await self.client.update_notification_group(group.id, group.replacement(members))
+        wanted = {group.id for group in groups}
+        if not wanted:
+            return
+        # A group is written whole (PUT): two reconciles joining channels to one group
+        # at once would each drop the other's channel. One at a time, on a fresh read.
+        async with self._group_lock:
+            for group in await self.client.list_notification_groups():
+                if group.id in wanted and channel_id not in group.child_channel_ids:
+                    members = (*group.child_channel_ids, channel_id)
+                    await self.client.update_notification_group(
+                        group.id, group.replacement(members)
+                    )
 
     async def _groups_for(self, spec: MackerelSpec) -> list[MackerelNotificationGroup] | None:
         """The groups, when the spec asks for a membership (empty list: it does not)."""
