@@ -815,4 +815,4 @@ async def test_channels_created_at_once_into_one_group_all_stay_members(
     finally:
         await adapter.aclose()
     members = (sim.notification_group(group) or {})["childChannelIds"]
-    assert sorted(members) == sorted(obs.external_id for obs in made)
+    assert sorted(members) == sorted(str(obs.external_id) for obs in made)
