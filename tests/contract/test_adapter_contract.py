@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from alertsim.core import Simulator
+from alertsync import metrics
 from alertsync.errors import CredentialsError, PlatformUnavailableError, RateLimitedError
 from alertsync.models import CurrentState, TargetState
 from alertsync.platforms.base import DesiredIntegration, Match, PlatformAdapter
@@ -305,3 +306,20 @@ async def test_a_rejected_token_is_a_credentials_error_without_the_token(
     for caught in (checked, observed, created):
         no_token(caught.value)
         assert not caught.value.permanent
+
+
+async def test_requests_are_counted_under_the_platforms_own_label(
+    case: PlatformCase[Any], adapter: PlatformAdapter
+) -> None:
+    def sent() -> float:
+        return sum(
+            sample.value
+            for family in metrics.REGISTRY.collect()
+            if family.name == "alertsync_platform_requests"
+            for sample in family.samples
+            if sample.name.endswith("_total") and sample.labels["platform"] == case.product.value
+        )
+
+    before = sent()
+    await adapter.check()
+    assert sent() > before

@@ -28,5 +28,6 @@ def build(account: PlatformAccount, http_client: httpx.AsyncClient) -> PlatformA
         throttle=Throttle(account.requests_per_minute or DEFAULT_REQUESTS_PER_MINUTE),
         describe_error=client.describe_error,
         retry_after=client.retry_after,
+        platform=account.product_type.value,
     )
     return ILertAdapter(ILertClient(http))

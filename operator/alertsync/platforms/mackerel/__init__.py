@@ -20,5 +20,6 @@ def build(account: PlatformAccount, http_client: httpx.AsyncClient) -> PlatformA
         throttle=Throttle(account.requests_per_minute),
         describe_error=client.describe_error,
         retry_after=client.retry_after,
+        platform=account.product_type.value,
     )
     return MackerelAdapter(MackerelClient(http))

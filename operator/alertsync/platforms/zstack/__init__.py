@@ -52,5 +52,6 @@ def _adapter(
         throttle=Throttle(account.requests_per_minute),
         describe_error=client.describe_error,
         retry_after=client.retry_after,
+        platform=account.product_type.value,
     )
     return ZStackAdapter(ZStackClient(http, auth))
