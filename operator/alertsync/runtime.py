@@ -131,6 +131,16 @@ class Runtime:
                 "spec.productType",
                 f"{spec.product_type.value} is not supported by this AlertSync version",
             )
+        if spec.auth_method == "AccessKey" and spec.product_type is not ProductType.ZSTACK:
+            raise InvalidSpecError(
+                "spec.authMethod",
+                f"AccessKey is for ZStack; {spec.product_type.value} takes its credentials as is",
+            )
+        if spec.auth_method == "AccessKey" and spec.credentials_secret_ref.username_key is None:
+            raise InvalidSpecError(
+                "spec.credentialsSecretRef.usernameKey",
+                "AccessKey needs the Secret key that holds the AccessKeyId",
+            )
         if spec.namespace_selector is not None and record.kind is PlatformKind.NAMESPACED:
             raise InvalidSpecError(
                 "spec.namespaceSelector",
@@ -170,6 +180,7 @@ class Runtime:
             requests_per_minute=spec.rate_limit.requests_per_minute if spec.rate_limit else None,
             namespace_selector=spec.namespace_selector,
             allow_insecure_http=spec.allow_insecure_http,
+            auth_method=spec.auth_method,
         )
         # A changed token makes a different account: a new connection is built.
         source = (record.uid, record.generation)

@@ -145,3 +145,33 @@ def test_a_topic_that_does_not_exist_names_the_field(sandbox: Sandbox) -> None:
     assert ready(status) == "False"
     sandbox.assert_quiet("pay")
     assert sim.endpoints() == []
+
+
+@pytest.mark.usefixtures("operator")
+def test_access_key_signing_instead_of_a_session(sandbox: Sandbox) -> None:
+    key_id, key_secret = "E2EACCESSKEYID01", "e2e-zstack-access-secret-4c1f"
+    sim = ZStackSimulator(accounts={}, access_keys={key_id: key_secret}, topics={TOPIC: "alarms"})
+    url = sandbox.serve(sim)
+    sandbox.add_platform(
+        "zstack",
+        "zstack",
+        url,
+        {"keyId": key_id, "keySecret": key_secret},
+        {"key": "keySecret", "usernameKey": "keyId"},
+        authMethod="AccessKey",
+    )
+    create(sandbox, topicUuids=[TOPIC])
+    status = sandbox.wait_ready("pay", timeout=30)
+    assert [e["uuid"] for e in sim.endpoints()] == [status["webhookId"]]
+    assert sim.requests.count("PUT", "/zstack/v1/accounts/login") == 0  # signed, no session
+
+
+@pytest.mark.usefixtures("operator")
+def test_access_keys_are_for_zstack_only(sandbox: Sandbox) -> None:
+    sandbox.apply_platform()
+    sandbox.k8s.update_object(
+        "alertplatforms", "oncall", {"spec": {"authMethod": "AccessKey"}}, namespace="default"
+    )
+    sandbox.create("pay")
+    status = sandbox.wait_status("pay", lambda s: reason(s) == "InvalidSpec")
+    assert "spec.authMethod" in status["lastError"]

@@ -91,6 +91,8 @@ class AlertPlatformSpec(CamelModel):
     # Webhook URLs must be https unless this says plain http is fine (a receiver
     # inside the cluster, a sandbox).
     allow_insecure_http: bool = False
+    # ZStack only: sign each request with an access key instead of logging in.
+    auth_method: Literal["Session", "AccessKey"] = "Session"
 
     @field_validator("resync_interval")
     @classmethod

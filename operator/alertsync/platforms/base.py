@@ -53,6 +53,7 @@ class PlatformAccount:
     # ClusterAlertPlatform: the namespaces whose integrations may use it.
     namespace_selector: LabelSelector | None = None
     allow_insecure_http: bool = False
+    auth_method: str = "Session"
 
     @property
     def key(self) -> tuple[str, str | None, str]:

@@ -24,7 +24,10 @@ DEFAULT_ACCOUNT = "admin"
 
 
 def build(account: PlatformAccount, http_client: httpx.AsyncClient) -> PlatformAdapter:
-    """Session login: account name from `usernameKey`, password from `key`."""
+    """Session login: account name from `usernameKey`, password from `key` (or, with
+    `spec.authMethod: AccessKey`, access-key signing)."""
+    if account.auth_method == "AccessKey":
+        return build_with_access_key(account, http_client)
     name = account.username.get_secret_value() if account.username else DEFAULT_ACCOUNT
     return _adapter(account, http_client, SessionAuth(name, account.token))
 
