@@ -999,12 +999,9 @@ def _key(value: str) -> tuple[str, ApiKey]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="alertsim confluent",
-        description="Serve a Confluent Cloud notifications/v1 API simulator.",
+    parser = server.simulator_parser(
+        "confluent", "Serve a Confluent Cloud notifications/v1 API simulator."
     )
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=0, help="0 picks a free port (default)")
     parser.add_argument(
         "--key",
         dest="keys",

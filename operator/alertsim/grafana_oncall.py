@@ -1187,11 +1187,7 @@ def _token_role(value: str) -> tuple[str, Role]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="alertsim grafana-oncall", description="Serve a Grafana OnCall API simulator."
-    )
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=0, help="0 picks a free port (default)")
+    parser = server.simulator_parser("grafana-oncall", "Serve a Grafana OnCall API simulator.")
     parser.add_argument(
         "--token",
         dest="tokens",

@@ -1604,11 +1604,7 @@ def _key_role(value: str) -> tuple[str, Role]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="alertsim ilert", description="Serve an iLert REST API simulator."
-    )
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=0, help="0 picks a free port (default)")
+    parser = server.simulator_parser("ilert", "Serve an iLert REST API simulator.")
     parser.add_argument(
         "--key",
         dest="keys",

@@ -1140,11 +1140,7 @@ def _key_permissions(value: str) -> tuple[str, frozenset[str]]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="alertsim mackerel", description="Serve a Mackerel API v0 simulator."
-    )
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=0, help="0 picks a free port (default)")
+    parser = server.simulator_parser("mackerel", "Serve a Mackerel API v0 simulator.")
     parser.add_argument(
         "--key",
         dest="keys",

@@ -13,6 +13,7 @@ state stays safe to touch from the calling thread: see :mod:`alertsim.core` on l
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import socket
@@ -27,7 +28,7 @@ from multidict import CIMultiDict
 
 from alertsim.core import Handler, SimulatedReset, SimulatedTimeout
 
-__all__ = ["SimulatorServer", "SimulatorThread", "run"]
+__all__ = ["SimulatorServer", "SimulatorThread", "run", "simulator_parser"]
 
 # Framing headers describe the hop, not the message; each side computes its own.
 _HOP_HEADERS = frozenset({"connection", "content-length", "keep-alive", "transfer-encoding"})
@@ -195,6 +196,14 @@ class SimulatorThread:
             await self._stop.wait()
         finally:
             await self._server.stop()
+
+
+def simulator_parser(name: str, description: str) -> argparse.ArgumentParser:
+    """The command line every simulator shares: ``alertsim <name> --host --port``."""
+    parser = argparse.ArgumentParser(prog=f"alertsim {name}", description=description)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port (default)")
+    return parser
 
 
 def run(simulator: Handler, host: str = "127.0.0.1", port: int = 0, *, name: str) -> None:

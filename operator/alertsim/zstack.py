@@ -1309,11 +1309,7 @@ def _pair(value: str) -> tuple[str, str]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="alertsim zstack", description="Serve a ZStack Cloud (SNS) API simulator."
-    )
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=0, help="0 picks a free port (default)")
+    parser = server.simulator_parser("zstack", "Serve a ZStack Cloud (SNS) API simulator.")
     parser.add_argument(
         "--account",
         dest="accounts",
