@@ -1,8 +1,9 @@
 """Confluent Cloud notifications/v1 simulator: integrations, their ``:test``, the rate window.
 
-Faithful to ``shared/platforms/confluent.md`` and the seed (the Integration model, the
-``Failure`` error model, the rate-limit headers). Where the facts are inferred, the
-simulator's choice is marked [inferred] and kept in one place so it is easy to change.
+Faithful to Confluent's notifications/v1 reference (``docs/platforms/confluent.md``: the
+Integration model, the ``Failure`` error model, the rate-limit headers). Where the facts
+are inferred, the simulator's choice is marked [inferred] and kept in one place so it is
+easy to change.
 
 * HTTP Basic with a Cloud API key (``key id:secret``); a bad key is 401 with
   ``WWW-Authenticate``; a key whose role is not ``OrganizationAdmin`` may only read (403).

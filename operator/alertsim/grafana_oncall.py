@@ -1,10 +1,11 @@
 """Grafana OnCall public API v1 simulator: integrations, their maintenance, escalation chains.
 
-Faithful to ``shared/platforms/grafana-oncall.md`` and, where they differ, to what a running
-OnCall engine answered (the "Checked against a running OnCall engine" section). Validation
-follows the order of the engine's Django REST framework serializers, because that order
-decides which error a client sees: field errors are collected into one 400 body, while a
-``{"detail": ...}`` error (invalid type, template, duplicate name) stops at once.
+Faithful to the OnCall public API reference and the engine's source (summed up in
+``docs/platforms/grafana-oncall.md``) and, where they differ, to what a running open-source
+engine answered to the same requests: the running engine wins. Validation follows the order
+of the engine's Django REST framework serializers, because that order decides which error a
+client sees: field errors are collected into one 400 body, while a ``{"detail": ...}`` error
+(invalid type, template, duplicate name) stops at once.
 
 Tests and the demo change state "behind the operator's back" with plain methods
 (:meth:`GrafanaOnCallSimulator.rename`, :meth:`~GrafanaOnCallSimulator.set_template`, ...) or
@@ -52,7 +53,7 @@ INTEGRATION_TYPES: Mapping[str, str] = {
     "grafana_alerting": "Grafana Alerting",
     "webhook": "Webhook",
     "alertmanager": "Alertmanager",
-    "formatted_webhook": "Formatted Webhook",
+    "formatted_webhook": "Formatted webhook",
     "kapacitor": "Kapacitor",
     "elastalert": "Elastalert",
     "inbound_email": "Inbound Email",
@@ -65,7 +66,8 @@ INTEGRATION_TYPES: Mapping[str, str] = {
     "legacy_grafana_alerting": "(Legacy) Grafana Alerting",
 }
 _NO_LINK_TYPES = frozenset({"manual", "inbound_email", "maintenance"})
-_HEARTBEAT_TYPES = frozenset({"alertmanager", "webhook"})
+# Observed on a running engine: these get a heartbeat (and its link) as soon as they exist.
+_HEARTBEAT_TYPES = frozenset({"alertmanager", "webhook", "formatted_webhook"})
 # The engine's default manager hides maintenance integrations from list, get and name checks.
 _HIDDEN_TYPES = frozenset({"maintenance"})
 
@@ -110,6 +112,9 @@ _TEMPLATE_PATHS = (
 _ROUTE_BACKENDS = ("mobile_app", "mobile_app_critical", "email", "webhook")
 
 _WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# Django REST framework lists a view's methods in this order in the ``Allow`` header; HEAD
+# comes with GET and OPTIONS with every view.
+_ALLOW_ORDER = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 _MAINTENANCE_MODES = ("debug", "maintenance")
 _INVALID_TOKEN = "Invalid token."
 _PERMISSION_DENIED = "You do not have permission to perform this action."
@@ -444,7 +449,8 @@ def _page_size(params: httpx.QueryParams, default: int = 50, cap: int = 100) -> 
 
 
 def _page_number(params: httpx.QueryParams, total_pages: int) -> int:
-    """Django's ``Paginator.get_page``: not a number → 1, out of range → the last page."""
+    """As the engine answered: not a number or below 1 → the first page, past the end → the
+    last one (``page=0`` is the first page, not the last)."""
     raw = _last(params, "page") or "1"
     if raw == "last":
         return total_pages
@@ -452,7 +458,7 @@ def _page_number(params: httpx.QueryParams, total_pages: int) -> int:
         number = int(raw)
     except ValueError:
         return 1
-    return number if 1 <= number <= total_pages else total_pages
+    return min(max(number, 1), total_pages)
 
 
 def _origin(request: httpx.Request) -> str:
@@ -461,6 +467,36 @@ def _origin(request: httpx.Request) -> str:
 
 def _html(status: int, page: str) -> httpx.Response:
     return httpx.Response(status, html=page)
+
+
+def _allow(handlers: Container[str]) -> str:
+    """The ``Allow`` header Django REST framework sends for a view with these handlers."""
+    methods = {"OPTIONS"} | ({"HEAD"} if "GET" in handlers else set())
+    return ", ".join(m for m in _ALLOW_ORDER if m in handlers or m in methods)
+
+
+def _finished(
+    request: httpx.Request, response: httpx.Response, handlers: Container[str] | None
+) -> httpx.Response:
+    """What leaves the engine: REST framework answers (JSON, or empty like a 204) name the
+    view's methods in ``Allow``, Django's own HTML pages do not; HEAD drops the body."""
+    html = response.headers.get("content-type", "").startswith("text/html")
+    if handlers is not None and not html:
+        response.headers["Allow"] = _allow(handlers)
+    if request.method != "HEAD":
+        return response
+    headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() != "content-length"]
+    return httpx.Response(response.status_code, headers=headers)
+
+
+def _throttled(retry_after: float) -> httpx.Response:
+    wait = math.ceil(retry_after)
+    unit = "second" if wait == 1 else "seconds"
+    headers = {"RateLimit-Reset": str(wait)}
+    if wait:
+        headers["Retry-After"] = str(wait)
+    body = {"detail": f"Request was throttled. Expected available in {wait} {unit}."}
+    return json_response(429, body, headers)
 
 
 def _json_body(request: httpx.Request) -> Any:
@@ -561,9 +597,16 @@ class GrafanaOnCallSimulator(Simulator):
         self._end_lapsed_maintenance()
         found = self._match(request)
         if found is None:
-            return _html(404, _NOT_FOUND_PAGE)
+            return _finished(request, _html(404, _NOT_FOUND_PAGE), None)
         (_, _, handlers), pk = found
+        return _finished(request, self._answer(request, handlers, pk), handlers)
 
+    def _answer(
+        self,
+        request: httpx.Request,
+        handlers: Mapping[str, Callable[[httpx.Request, str], httpx.Response]],
+        pk: str,
+    ) -> httpx.Response:
         token = request.headers.get("authorization")
         role = self._tokens.get(token) if token else None
         if token is None or role is None:
@@ -571,9 +614,11 @@ class GrafanaOnCallSimulator(Simulator):
         if request.method in _WRITE_METHODS and role == "viewer":
             return json_response(403, {"detail": _PERMISSION_DENIED})
         if self._limiter is not None and (wait := self._limiter.hit(token)) is not None:
-            return self.throttled_response(request, wait)
+            return _throttled(wait)
 
-        handler = handlers.get(request.method)
+        # Django answers HEAD with the view's GET (its body is dropped on the way out).
+        method = "GET" if request.method == "HEAD" else request.method
+        handler = handlers.get(method)
         if handler is None:
             # Observed: the engine answers unsupported methods with a 500 page, not a 405.
             return _html(500, _SERVER_ERROR_PAGE)
@@ -587,13 +632,9 @@ class GrafanaOnCallSimulator(Simulator):
         return found[0][1] if found else request.url.path
 
     def throttled_response(self, request: httpx.Request, retry_after: float) -> httpx.Response:
-        wait = math.ceil(retry_after)
-        unit = "second" if wait == 1 else "seconds"
-        headers = {"RateLimit-Reset": str(wait)}
-        if wait:
-            headers["Retry-After"] = str(wait)
-        body = {"detail": f"Request was throttled. Expected available in {wait} {unit}."}
-        return json_response(429, body, headers)
+        found = self._match(request)
+        handlers = found[0][2] if found else None
+        return _finished(request, _throttled(retry_after), handlers)
 
     def fault_response(self, request: httpx.Request, status: int) -> httpx.Response:
         if status == 500:
@@ -685,7 +726,7 @@ class GrafanaOnCallSimulator(Simulator):
         item.templates = templates
         if given.default_route:
             # On the engine this runs in the creating transaction: an error leaves nothing behind.
-            item.route = self._routed(item.route, given.default_route, team_id=item.team_id)
+            item.route = self._routed(item.route, given.default_route)
         self._integrations[item.id] = item
         return json_response(201, self._wire(item))
 
@@ -697,12 +738,7 @@ class GrafanaOnCallSimulator(Simulator):
         if "name" in given.given:
             self._check_unique_name(given.name, team_id, this=item)
         templates = _merged_templates(item.templates, given.templates or {})
-        # The engine checks the chain's team against the integration's team before the update.
-        route = (
-            self._routed(item.route, given.default_route, team_id=item.team_id)
-            if given.default_route
-            else item.route
-        )
+        route = self._routed(item.route, given.default_route) if given.default_route else item.route
         item.templates, item.route, item.team_id = templates, route, team_id
         if "name" in given.given and given.name is not None:
             item.name = given.name
@@ -823,7 +859,7 @@ class GrafanaOnCallSimulator(Simulator):
         if len(same) > 1 or (same and same[0] is not this):
             raise _detail(_DUPLICATE_NAME)
 
-    def _routed(self, route: _Route, data: Mapping[str, Any], *, team_id: str | None) -> _Route:
+    def _routed(self, route: _Route, data: Mapping[str, Any]) -> _Route:
         """The default route after a validated write of ``data``; ``route`` is left untouched."""
         errors: dict[str, list[str]] = {}
         slack: dict[str, Any] = {}
@@ -837,12 +873,10 @@ class GrafanaOnCallSimulator(Simulator):
             with _collect(errors, "telegram"):
                 telegram = _dict(data["telegram"])
         if "escalation_chain_id" in data:
+            # Any chain of the organisation will do: the engine does not compare its team
+            # with the integration's (checked on a running engine).
             with _collect(errors, "escalation_chain_id"):
                 chain = self._chain(data["escalation_chain_id"])
-                if chain is not None and chain.team_id != team_id:
-                    raise _detail(
-                        "Escalation chain must be assigned to the same team as the integration"
-                    )
         for slug in _ROUTE_BACKENDS:
             if slug in data:
                 with _collect(errors, slug):

@@ -1,8 +1,8 @@
 """iLert REST API simulator: alert sources, escalation policies, the Alerts and Events APIs.
 
-Faithful to ``shared/platforms/ilert.md`` and to the seed Alerts page
-(``shared/seeds/001_beea91b271d30493.txt``). Where those are silent the choices are marked
-*inferred* in the docstrings, and kept easy to change: error ``code`` strings, 401 versus 403,
+Faithful to iLert's API reference (its OpenAPI description and the Alerts API page; summed
+up in ``docs/platforms/ilert.md``). Where those are silent the choices are marked *inferred*
+in the docstrings, and kept easy to change: error ``code`` strings, 401 versus 403,
 duplicate names (allowed), what happens to alerts of a deleted source (they stay, open).
 
 What it does, in short:
@@ -56,7 +56,7 @@ from alertsim.core import AdminError, Clock, RateLimiter, Simulator, admin_body,
 
 __all__ = [
     "DEFAULT_KEY",
-    "INCLUDE_FIELDS",
+    "INCLUDE_ONLY_FIELDS",
     "INTEGRATION_TYPES",
     "ILertSimulator",
     "Rate",
@@ -93,21 +93,19 @@ _TYPES = (
 )  # fmt: skip
 INTEGRATION_TYPES: frozenset[str] = frozenset(_TYPES)
 
-#: Alert source fields that only come back when asked for with ``include=``.
-INCLUDE_FIELDS = (
-    "summaryTemplate",
-    "detailsTemplate",
-    "routingTemplate",
-    "alertKeyTemplate",
-    "servicesTemplate",
+# What the API reference calls the heavy parts of an alert source: one template per thing
+# an alert gets from an event, the link templates, and the filters on incoming events.
+_TEMPLATED = (
+    "summary", "details", "routing", "alertKey", "services", "priority", "severity", "text",
+)  # fmt: skip
+_FILTERED_EVENT_TYPES = ("Create", "Accept", "Resolve")
+#: Alert source fields that a single read, create or update returns only when ``include=``
+#: names them; list results never carry them (the reference's ``AlertSourceNoIncludes``).
+INCLUDE_ONLY_FIELDS: tuple[str, ...] = (
+    *(f"{part}Template" for part in _TEMPLATED),
     "linkTemplates",
-    "priorityTemplate",
-    "severityTemplate",
-    "textTemplate",
     "eventFilter",
-    "eventTypeFilterCreate",
-    "eventTypeFilterAccept",
-    "eventTypeFilterResolve",
+    *(f"eventTypeFilter{event}" for event in _FILTERED_EVENT_TYPES),
 )
 _ALERT_CREATIONS = frozenset(
     {
@@ -632,7 +630,7 @@ class ILertSimulator(Simulator):
             alert_grouping_window=durations["alertGroupingWindow"],
             teams=teams,
             support_hours_id=None if support is None else _id_of(support, "supportHours"),
-            extras={name: data[name] for name in INCLUDE_FIELDS if data.get(name) is not None},
+            extras={name: data[name] for name in INCLUDE_ONLY_FIELDS if data.get(name) is not None},
         )
 
     @staticmethod
@@ -707,7 +705,7 @@ class ILertSimulator(Simulator):
             "updatedAt": _iso(source.updated_at),
         }
         for name in includes:
-            if name in INCLUDE_FIELDS:
+            if name in INCLUDE_ONLY_FIELDS:
                 body[name] = source.extras.get(name)
         return body
 
@@ -1189,12 +1187,12 @@ class ILertSimulator(Simulator):
     def alert_sources(self) -> list[dict[str, Any]]:
         """Every alert source, oldest first, with every include-only field."""
         with self.lock:
-            return [self._wire_source(s, INCLUDE_FIELDS) for s in self._sorted_sources()]
+            return [self._wire_source(s, INCLUDE_ONLY_FIELDS) for s in self._sorted_sources()]
 
     def alert_source(self, source_id: int | str) -> dict[str, Any] | None:
         with self.lock:
             source = self._sources.get(int(source_id))
-            return None if source is None else self._wire_source(source, INCLUDE_FIELDS)
+            return None if source is None else self._wire_source(source, INCLUDE_ONLY_FIELDS)
 
     def add_alert_source(
         self,
@@ -1212,7 +1210,7 @@ class ILertSimulator(Simulator):
         """
         if integration_type not in INTEGRATION_TYPES:
             raise ValueError(f"unknown integration type {integration_type!r}")
-        unknown = set(extras) - set(INCLUDE_FIELDS)
+        unknown = set(extras) - set(INCLUDE_ONLY_FIELDS)
         if unknown:
             raise ValueError(f"not include-only fields: {sorted(unknown)}")
         with self.lock:
@@ -1233,7 +1231,7 @@ class ILertSimulator(Simulator):
                 extras=dict(extras),
             )
             self._sources[source.id] = source
-            return self._wire_source(source, INCLUDE_FIELDS)
+            return self._wire_source(source, INCLUDE_ONLY_FIELDS)
 
     def rename(self, source_id: int | str, name: str) -> None:
         self.patch(source_id, name=name)
@@ -1267,13 +1265,13 @@ class ILertSimulator(Simulator):
             "teams",
             "support_hours_id",
         }
-        unknown = set(fields) - plain - set(INCLUDE_FIELDS)
+        unknown = set(fields) - plain - set(INCLUDE_ONLY_FIELDS)
         if unknown:
             raise ValueError(f"cannot patch {sorted(unknown)}")
         with self.lock:
             source = self._stored(source_id)
             for name, value in fields.items():
-                if name in INCLUDE_FIELDS:
+                if name in INCLUDE_ONLY_FIELDS:
                     source.extras[name] = value
                 elif name == "teams":
                     source.teams = sorted(set(value))

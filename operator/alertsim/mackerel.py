@@ -1,8 +1,9 @@
 """Mackerel API v0 simulator: notification channels, notification groups, monitors, alerts.
 
-Faithful to ``shared/platforms/mackerel.md`` and the Alerts API seed. Where the notes mark a
-fact as inferred (error wording, the default of ``addToDefaultNotificationGroup``, what the
-default notification group accepts), the choice is made in one place here and named so.
+Faithful to Mackerel's API reference (``docs/platforms/mackerel.md``) and its Alerts page.
+Where it marks a fact as inferred (error wording, the default of
+``addToDefaultNotificationGroup``, what the default notification group accepts), the
+choice is made in one place here and named so.
 
 Mackerel is an outbound platform: it *delivers* notifications to a channel's URL. Opening
 an alert behind the operator's back (:meth:`MackerelSimulator.open_alert`) routes it through

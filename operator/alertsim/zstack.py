@@ -1,6 +1,6 @@
 """ZStack Cloud simulator: sessions, asynchronous API jobs and SNS HTTP endpoints.
 
-Faithful to ``shared/platforms/zstack.md`` and to ZStack's ``RestServer``: everything lives
+Faithful to ``docs/platforms/zstack.md`` and to ZStack's ``RestServer``: everything lives
 under the ``/zstack`` context path; queries are synchronous (200 ``{"inventories": [...]}``),
 every other API answers 202 with a job ``location`` that is polled until 200, 503 (an
 ``{"error": {...}}`` ErrorCode) or 404 ("the job has been expired"); a missing or foreign

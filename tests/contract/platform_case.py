@@ -42,7 +42,9 @@ class PlatformCase(Generic[SimT]):
     drifted_field: str
     # Delete the object with this id on the platform, as a person would.
     remove: Callable[[SimT, str], None]
-    # Someone else creates an object with this name (no marker); returns its id.
+    # Someone else creates an object with this name (no marker); returns its id. Only as
+    # the real platform allows it: where names are unique within a scope (an OnCall team),
+    # a namesake goes to a scope where the name is still free, never beside another one.
     add_foreign: Callable[[SimT, str], str]
     # Whether the platform uses two-part credentials (credentialsSecretRef.usernameKey).
     two_part_credentials: bool = False

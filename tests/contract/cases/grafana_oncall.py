@@ -5,6 +5,10 @@ from alertsync.models import GrafanaOnCallSpec, ProductType, TargetState
 from alertsync.platforms.base import DesiredIntegration
 from tests.contract.platform_case import PlatformCase
 
+# Teams of the organisation, for namesakes: OnCall refuses a second integration of a name
+# within one team, so someone else's namesakes can only live in different teams.
+TEAMS = ("TCONTRACTAAAA", "TCONTRACTBBBB")
+
 
 def _oncall_desired(uid: str, name: str, state: TargetState) -> DesiredIntegration:
     return DesiredIntegration(
@@ -20,14 +24,26 @@ def _oncall_desired(uid: str, name: str, state: TargetState) -> DesiredIntegrati
     )
 
 
+def _add_foreign(sim: GrafanaOnCallSimulator, name: str) -> str:
+    """Someone else's integration of this name, where the engine would let them make it:
+    no team if the name is free there, else the first team where it is still free."""
+    taken = {item["team_id"] for item in sim.integrations() if item["name"] == name}
+    free = [team for team in (None, *TEAMS) if team not in taken]
+    if not free:
+        raise AssertionError(f"no team left where {name!r} is free: add one to TEAMS")
+    return str(sim.add_integration(name=name, team_id=free[0])["id"])
+
+
 CASE = PlatformCase[GrafanaOnCallSimulator](
     id="grafana-oncall",
     product=ProductType.GRAFANA_ONCALL,
     url="http://oncall.test",
-    simulator=lambda token, _: GrafanaOnCallSimulator(tokens={token: "admin"}, rate=None, seed=5),
+    simulator=lambda token, _: GrafanaOnCallSimulator(
+        tokens={token: "admin"}, teams=TEAMS, rate=None, seed=5
+    ),
     desired=_oncall_desired,
     drift=lambda sim, id_: sim.set_template(id_, "grouping_key", "{{ payload.fingerprint }}"),
     drifted_field="grafanaOnCall.templates.groupingKey",
     remove=lambda sim, id_: sim.remove(id_),
-    add_foreign=lambda sim, name: str(sim.add_integration(name=name)["id"]),
+    add_foreign=_add_foreign,
 )

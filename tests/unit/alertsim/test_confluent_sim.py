@@ -1,4 +1,4 @@
-"""The Confluent Cloud simulator answers as shared/platforms/confluent.md and the seed say."""
+"""The Confluent Cloud simulator answers as Confluent's notifications/v1 reference says."""
 
 from __future__ import annotations
 

@@ -129,12 +129,22 @@ async def test_default_names_count_every_integration_ever_created(
     assert second["name"] == "Manual :ghost:"
 
 
+async def test_an_unnamed_formatted_webhook_has_the_engines_name_and_a_heartbeat(
+    api: httpx.AsyncClient,
+) -> None:
+    body = await create(api, type="formatted_webhook")
+    assert body["name"] == "Formatted webhook :blush:"  # lower-case "webhook"
+    assert body["link"].startswith(f"{BASE}/integrations/v1/formatted_webhook/")
+    assert body["heartbeat"] == {"link": f"{body['link']}heartbeat/"}
+
+
 @pytest.mark.parametrize(
     ("kind", "link", "heartbeat", "email"),
     [
         ("manual", False, False, False),
         ("inbound_email", False, False, True),
         ("alertmanager", True, True, False),
+        ("formatted_webhook", True, True, False),
         ("grafana", True, False, False),
     ],
 )
@@ -235,13 +245,35 @@ async def test_create_with_escalation_chain_and_team(
     assert body["default_route"]["escalation_chain_id"] == chain
     assert body["team_id"] == TEAM_A
 
-    response = await api.post(
-        INTEGRATIONS, json={"type": "webhook", "default_route": {"escalation_chain_id": chain}}
+    # The engine does not compare the chain's team with the integration's.
+    elsewhere = await create(api, default_route={"escalation_chain_id": chain})
+    assert (elsewhere["team_id"], elsewhere["default_route"]["escalation_chain_id"]) == (
+        None,
+        chain,
     )
-    assert response.status_code == 400
-    assert response.json() == {
-        "detail": "Escalation chain must be assigned to the same team as the integration"
-    }
+
+
+async def test_put_accepts_an_escalation_chain_of_another_team(
+    api: httpx.AsyncClient, sim: GrafanaOnCallSimulator
+) -> None:
+    theirs = sim.add_escalation_chain("team-b", team_id=TEAM_B)
+    nobodys = sim.add_escalation_chain("no team")
+    mine = await create(api, team_id=TEAM_A)
+    url = f"{INTEGRATIONS}{mine['id']}/"
+
+    for chain in (theirs, nobodys):
+        response = await api.put(url, json={"default_route": {"escalation_chain_id": chain}})
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert (body["team_id"], body["default_route"]["escalation_chain_id"]) == (TEAM_A, chain)
+    # Moving the integration to another team in the same request is fine too.
+    both = await api.put(
+        url, json={"team_id": None, "default_route": {"escalation_chain_id": theirs}}
+    )
+    assert (both.json()["team_id"], both.json()["default_route"]["escalation_chain_id"]) == (
+        None,
+        theirs,
+    )
 
 
 async def test_invalid_json_is_a_parse_error(api: httpx.AsyncClient) -> None:
@@ -351,6 +383,20 @@ async def test_update_checks_name_uniqueness_in_the_resulting_team(
     assert clash.json() == DUPLICATE
 
 
+@pytest.mark.parametrize("method", ["PUT", "PATCH"])
+async def test_renaming_onto_a_name_taken_in_the_same_team_is_refused(
+    api: httpx.AsyncClient, sim: GrafanaOnCallSimulator, method: str
+) -> None:
+    await create(api, name="taken", team_id=TEAM_A)
+    mine = await create(api, name="mine", team_id=TEAM_A)
+
+    clash = await api.request(method, f"{INTEGRATIONS}{mine['id']}/", json={"name": " taken "})
+
+    assert clash.status_code == 400
+    assert clash.json() == DUPLICATE  # compared after trimming, as the engine stores it
+    assert [i["name"] for i in sim.integrations()] == ["taken", "mine"]
+
+
 async def test_update_merges_default_route(
     api: httpx.AsyncClient, sim: GrafanaOnCallSimulator
 ) -> None:
@@ -420,7 +466,8 @@ async def test_paging_envelope_and_absolute_links(api: httpx.AsyncClient) -> Non
     ("params", "page_size", "page"),
     [
         ({"perpage": 2, "page": 99}, 2, 3),  # past the end: the last page
-        ({"perpage": 2, "page": 0}, 2, 3),
+        ({"perpage": 2, "page": 0}, 2, 1),  # observed: page 0 is the first page
+        ({"perpage": 2, "page": -4}, 2, 1),
         ({"perpage": 2, "page": "abc"}, 2, 1),
         ({"perpage": 2, "page": "last"}, 2, 3),
         ({"perpage": 0}, 50, 1),
@@ -437,6 +484,80 @@ async def test_page_and_perpage_fallbacks(
         await create(api, name=f"i{n}")
     body = (await api.get(INTEGRATIONS, params=params)).json()
     assert (body["page_size"], body["current_page_number"]) == (page_size, page)
+
+
+async def test_page_zero_is_the_first_page(api: httpx.AsyncClient) -> None:
+    for n in range(5):
+        await create(api, name=f"i{n}")
+    body = (await api.get(INTEGRATIONS, params={"perpage": 2, "page": 0})).json()
+    assert [i["name"] for i in body["results"]] == ["i0", "i1"]
+    assert body["previous"] is None
+    assert body["next"] == f"{BASE}{INTEGRATIONS}?page=2&perpage=2"
+
+
+async def test_head_on_the_collection_is_200_without_a_body(
+    api: httpx.AsyncClient, sim: GrafanaOnCallSimulator
+) -> None:
+    created = await create(api)
+    collection = await api.head(INTEGRATIONS)
+    assert collection.status_code == 200
+    assert collection.content == b""
+    assert collection.headers["content-type"] == "application/json"
+    item = await api.head(f"{INTEGRATIONS}{created['id']}/")
+    assert (item.status_code, item.content) == (200, b"")
+    missing = await api.head(f"{INTEGRATIONS}CNOPE/")
+    assert (missing.status_code, missing.content) == (404, b"")
+    assert sim.requests.count("HEAD", "/api/v1/integrations/") == 1
+
+
+async def test_head_needs_a_token_and_is_allowed_to_viewers(sim: GrafanaOnCallSimulator) -> None:
+    async with client_for(sim, None) as anonymous:
+        assert (await anonymous.head(INTEGRATIONS)).status_code == 403
+    async with client_for(sim, VIEWER) as viewer:
+        assert (await viewer.head(INTEGRATIONS)).status_code == 200
+
+
+COLLECTION_ALLOW = "GET, POST, HEAD, OPTIONS"
+ITEM_ALLOW = "GET, PUT, PATCH, DELETE, HEAD, OPTIONS"
+
+
+async def test_every_api_answer_names_the_views_methods_in_allow(
+    api: httpx.AsyncClient, sim: GrafanaOnCallSimulator
+) -> None:
+    created = await api.post(INTEGRATIONS, json={"type": "webhook"})
+    pk = created.json()["id"]
+    item = f"{INTEGRATIONS}{pk}/"
+    answers = {
+        "create": (created, COLLECTION_ALLOW),
+        "list": (await api.get(INTEGRATIONS), COLLECTION_ALLOW),
+        "head": (await api.head(INTEGRATIONS), COLLECTION_ALLOW),
+        "refused": (await api.post(INTEGRATIONS, json={"type": "nagios"}), COLLECTION_ALLOW),
+        "get": (await api.get(item), ITEM_ALLOW),
+        "put": (await api.put(item, json={"name": "x"}), ITEM_ALLOW),
+        "not found": (await api.get(f"{INTEGRATIONS}CNOPE/"), ITEM_ALLOW),
+        "maintenance": (
+            await api.post(f"{item}maintenance_start/", json={"mode": "debug", "duration": 60}),
+            "POST, OPTIONS",
+        ),
+        "chains": (await api.get("/api/v1/escalation_chains/"), COLLECTION_ALLOW),
+        "delete": (await api.delete(item), ITEM_ALLOW),
+    }
+    async with client_for(sim, "wrong") as stranger:
+        answers["bad token"] = (await stranger.get(INTEGRATIONS), COLLECTION_ALLOW)
+    sim.faults.throttle(3)
+    answers["throttled"] = (await api.get(item), ITEM_ALLOW)
+
+    assert {name: r.headers.get("allow") for name, (r, _) in answers.items()} == {
+        name: allow for name, (_, allow) in answers.items()
+    }
+    assert answers["delete"][0].status_code == 204
+    assert answers["throttled"][0].status_code == 429
+
+
+async def test_djangos_own_pages_carry_no_allow(api: httpx.AsyncClient) -> None:
+    assert "allow" not in (await api.get("/api/v1/nothing/")).headers
+    assert "allow" not in (await api.delete(INTEGRATIONS)).headers  # the 500 page
+    assert "allow" not in (await api.get(INTEGRATIONS, params={"team_id": TEAM_A})).headers
 
 
 async def test_name_filter_is_exact(api: httpx.AsyncClient) -> None:

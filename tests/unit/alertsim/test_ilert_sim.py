@@ -1,4 +1,4 @@
-"""The iLert simulator answers as shared/platforms/ilert.md and the seed Alerts page say."""
+"""The iLert simulator answers as iLert's API reference and its Alerts API page say."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 
 from alertsim.core import ManualClock
 from alertsim.ilert import (
-    INCLUDE_FIELDS,
+    INCLUDE_ONLY_FIELDS,
     ILertSimulator,
     Rate,
     build_parser,
@@ -173,7 +173,7 @@ async def test_create_is_201_with_location_key_and_url(api: httpx.AsyncClient) -
     assert body["teams"] == [{"id": 902, "name": "team-b"}]
     assert (body["active"], body["status"]) == (True, "ALL_RESOLVED")
     assert (body["alertCreation"], body["alertPriorityRule"]) == ("ONE_ALERT_PER_EMAIL", "HIGH")
-    assert not set(INCLUDE_FIELDS) & set(body)
+    assert not set(INCLUDE_ONLY_FIELDS) & set(body)
 
 
 @pytest.mark.parametrize(
@@ -244,6 +244,44 @@ async def test_include_fields_come_only_when_asked_for(
     assert both.json()["eventFilter"] == "severity > 2"
     assert both.json()["detailsTemplate"] is None
     assert "summaryTemplate" not in both.json()
+
+
+# The API reference's list of include-only alert source fields, written here as it reads.
+DOCUMENTED_INCLUDE_ONLY = (
+    "summaryTemplate",
+    "detailsTemplate",
+    "routingTemplate",
+    "alertKeyTemplate",
+    "servicesTemplate",
+    "linkTemplates",
+    "priorityTemplate",
+    "severityTemplate",
+    "textTemplate",
+    "eventFilter",
+    "eventTypeFilterCreate",
+    "eventTypeFilterAccept",
+    "eventTypeFilterResolve",
+)
+
+
+def test_the_include_only_fields_are_the_documented_ones() -> None:
+    assert sorted(INCLUDE_ONLY_FIELDS) == sorted(DOCUMENTED_INCLUDE_ONLY)
+    assert len(set(INCLUDE_ONLY_FIELDS)) == len(INCLUDE_ONLY_FIELDS)
+
+
+@pytest.mark.parametrize("field", DOCUMENTED_INCLUDE_ONLY)
+async def test_each_documented_include_only_field_is_stored_and_returned_only_on_request(
+    api: httpx.AsyncClient, field: str
+) -> None:
+    value = "severity > 2" if field.startswith("event") else {"textTemplate": "{{ x }}"}
+    created = await create(api, **{field: value})
+    assert field not in created
+    url = f"{SOURCES}/{created['id']}"
+
+    assert field not in (await api.get(url)).json()
+    assert (await api.get(url, params={"include": field})).json()[field] == value
+    listed = (await api.get(SOURCES, params={"include": field})).json()
+    assert field not in listed[0]
 
 
 async def test_get_by_id_or_integration_key(api: httpx.AsyncClient, sim: ILertSimulator) -> None:

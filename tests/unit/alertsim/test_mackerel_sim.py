@@ -1,4 +1,4 @@
-"""The Mackerel simulator answers as shared/platforms/mackerel.md and the Alerts seed say."""
+"""The Mackerel simulator answers as Mackerel's API reference and its Alerts page say."""
 
 from __future__ import annotations
 
