@@ -74,7 +74,7 @@ def test_an_unknown_integration_type_is_refused_naming_the_field() -> None:
     with pytest.raises(InvalidSpecError) as caught:
         parse_spec(AlertIntegrationSpec, raw)
     assert caught.value.field == "spec.ilert.integrationType"
-    assert "'ALERTMANAGER' is not an iLert integration type" in caught.value.message
+    assert '"ALERTMANAGER" is not an iLert integration type' in caught.value.message
     assert "PROMETHEUS" in caught.value.message
     assert len(caught.value.message) < 300  # no list of every type
 

@@ -50,7 +50,8 @@ def test_an_unknown_event_is_refused_naming_the_field() -> None:
     with pytest.raises(InvalidSpecError) as caught:
         parse_spec(AlertIntegrationSpec, raw)
     assert caught.value.field == "spec.mackerel.events.1"
-    assert "'alertGroup'" in caught.value.message
+    assert '"alertGroup"' in caught.value.message
+    assert caught.value.message.endswith('(got "alarm")')
 
 
 def test_events_need_at_least_one() -> None:

@@ -6,6 +6,7 @@ never as another exception. What the CRDs admit (plus the runtime rules the sche
 cannot state, `strategies.TIGHTEN`) parses, and survives a round trip through JSON.
 """
 
+import copy
 import json
 
 from hypothesis import example, given
@@ -23,6 +24,7 @@ from alertsync.models import (
     ZStackSpec,
 )
 from alertsync.models.common import parse_spec
+from alertsync.models.messages import SHOWN_MAX
 from tests.property.strategies import (
     CRD_FIELDS,
     Json,
@@ -46,6 +48,15 @@ MODELS: dict[type[BaseModel], st.SearchStrategy[dict[str, Json]]] = {
 }
 
 models = st.sampled_from(list(MODELS))
+
+# pydantic's own wording: a message that carries it was not written by AlertSync.
+PYDANTIC_WORDING = (
+    "Value error",
+    "Input should",
+    "String should",
+    "Field required",
+    "Extra inputs",
+)
 
 
 def names_a_field(path: str, raw: Json) -> bool:
@@ -85,6 +96,9 @@ def check_parse(model: type[BaseModel], raw: dict[str, Json]) -> BaseModel | Non
     field, _, problem = refusal.message.partition(": ")
     assert field == refusal.field
     assert problem.strip(), refusal.message
+    # AlertSync's words, never pydantic's, and never a long value echoed whole.
+    assert not [words for words in PYDANTIC_WORDING if words in refusal.message], refusal.message
+    assert len(refusal.message) < 400, refusal.message
     return None
 
 
@@ -101,6 +115,53 @@ def test_any_input_is_a_model_or_an_invalid_spec_naming_a_field(
     case: tuple[type[BaseModel], dict[str, Json]],
 ) -> None:
     check_parse(*case)
+
+
+@st.composite
+def with_a_long_string(draw: st.DrawFn, model: type[BaseModel]) -> dict[str, Json]:
+    """A valid spec with one value (or a new key's value) replaced by a long string."""
+    value = copy.deepcopy(draw(MODELS[model]))
+    long = draw(st.text(min_size=SHOWN_MAX + 1, max_size=3000))
+    places = [(value, key) for key in value] + [
+        (child, key) for child in value.values() if isinstance(child, dict) for key in child
+    ]
+    if draw(st.booleans()) and places:
+        container, key = draw(st.sampled_from(places))
+    else:
+        container, key = value, draw(st.sampled_from(sorted(CRD_FIELDS)))
+    container[key] = long
+    return value
+
+
+@property_settings(max_examples=200)
+@given(data=st.data(), model=models)
+def test_a_long_value_is_refused_without_being_echoed(
+    data: st.DataObject, model: type[BaseModel]
+) -> None:
+    raw = data.draw(with_a_long_string(model), label="raw")
+    message = refusal_of(model, raw)
+    if message is not None:
+        longest = max(_strings(raw), key=len)
+        assert longest[: SHOWN_MAX + 1] not in message, message
+        assert len(message) < 400, message
+
+
+def refusal_of(model: type[BaseModel], raw: dict[str, Json]) -> str | None:
+    try:
+        parse_spec(model, raw)
+    except InvalidSpecError as exc:
+        return exc.message
+    return None
+
+
+def _strings(value: Json) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [text for child in value.values() for text in _strings(child)]
+    if isinstance(value, list):
+        return [text for child in value for text in _strings(child)]
+    return []
 
 
 @property_settings(max_examples=150)

@@ -19,6 +19,7 @@ from alertsync.models.integration import (
     LastDrift,
     PlatformRef,
     WebhookSpec,
+    WebhookUrlSecretRef,
 )
 from alertsync.models.mackerel import MackerelSpec
 from alertsync.models.platform import (
@@ -51,5 +52,6 @@ __all__ = [
     "SecretKeyRef",
     "TargetState",
     "WebhookSpec",
+    "WebhookUrlSecretRef",
     "ZStackSpec",
 ]

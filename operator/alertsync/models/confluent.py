@@ -28,6 +28,11 @@ CONFLUENT_DISPLAY_NAME_MAX = 64
 
 class ConfluentSpec(CamelModel):
     target_kind: ConfluentTargetKind = "Webhook"
+    """Kind of the integration's target: Webhook, Slack or MsTeams. RoleEmail and UserEmail
+    integrations belong to Confluent and are read-only: asking for one is refused (Ready=False). A
+    change is made in place."""
     # After each create or update that changes the target, ask Confluent to send
     # a test notification, so that the webhook is proven rather than assumed.
     test_on_change: bool = False
+    """After each create or update that changes the target, have Confluent send a test notification
+    to it; the outcome is status.lastTestAt and the Delivered condition."""

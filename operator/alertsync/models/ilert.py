@@ -5,7 +5,8 @@ from typing import Annotated, Literal, get_args
 
 from pydantic import AfterValidator, Field
 
-from alertsync.models.common import CamelModel
+from alertsync.models.common import INT64, LIST_SET, CamelModel
+from alertsync.models.messages import explained_pattern, shown
 
 __all__ = [
     "ALERT_CREATIONS",
@@ -16,8 +17,8 @@ __all__ = [
 ]
 
 # iLert's IntegrationType enum (OpenAPI v2.2026.5-r.3), minus the deprecated EMAIL and
-# HEARTBEAT. iLert adds types over time: extend this tuple and the CRD enum together
-# (tests/manifests/test_crd_ilert.py holds them equal).
+# HEARTBEAT. iLert adds types over time: extend this tuple, then `make crds` writes the
+# CRD's enum from it.
 INTEGRATION_TYPES: tuple[str, ...] = (
     "NAGIOS", "ICINGA", "EMAIL2", "SMS", "API", "HEARTBEAT2", "PRTG", "PINGDOM", "CLOUDWATCH",
     "AWSPHD", "STACKDRIVER", "INSTANA", "ZABBIX", "SOLARWINDS", "PROMETHEUS", "NEWRELIC",
@@ -58,7 +59,10 @@ ALERT_CREATIONS: tuple[str, ...] = get_args(AlertCreation)
 ALERT_PRIORITY_RULES: tuple[str, ...] = get_args(AlertPriorityRule)
 
 # The ISO-8601 durations iLert uses for windows and timeouts: hours and/or minutes.
-DURATION_PATTERN = r"^PT([0-9]+H|[0-9]+M|[0-9]+H[0-9]+M)$"
+DURATION_PATTERN = explained_pattern(
+    r"^PT([0-9]+H|[0-9]+M|[0-9]+H[0-9]+M)$",
+    "must be an ISO-8601 duration in hours and/or minutes, such as PT4H, PT30M or PT1H30M",
+)
 _DURATION = re.compile(r"^PT(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?$")
 
 
@@ -77,7 +81,7 @@ def duration_seconds(value: str | None) -> int | None:
 def _known_type(value: str) -> str:
     if value not in _KNOWN_TYPES:
         raise ValueError(
-            f"{value!r} is not an iLert integration type (for Alertmanager use PROMETHEUS; "
+            f"{shown(value)} is not an iLert integration type (for Alertmanager use PROMETHEUS; "
             "others: API, GRAFANA, KUBERNETES, ... as in iLert's API reference, upper case)"
         )
     return value
@@ -89,9 +93,13 @@ def _unique(ids: tuple[int, ...] | None) -> tuple[int, ...] | None:
     return ids
 
 
-IntegrationType = Annotated[str, AfterValidator(_known_type)]
+# Checked by _known_type for a message that names PROMETHEUS; the CRD lists the values.
+IntegrationType = Annotated[
+    str, AfterValidator(_known_type), Field(json_schema_extra={"enum": list(INTEGRATION_TYPES)})
+]
 Duration = Annotated[str, Field(pattern=DURATION_PATTERN, max_length=16)]
-Id = Annotated[int, Field(ge=1)]
+Id = Annotated[int, Field(ge=1, json_schema_extra=INT64)]
+TeamId = Annotated[Id, Field(description="An iLert team id.")]
 
 
 class ILertSpec(CamelModel):
@@ -99,11 +107,25 @@ class ILertSpec(CamelModel):
 
     # Create-only on iLert: a change deletes and re-creates the source (new key and URL).
     integration_type: IntegrationType = "API"
+    """iLert integration type of the alert source (PROMETHEUS for Alertmanager, API for the Events
+    API, ...). Cannot change in place: a change deletes and re-creates the source, which gets a new
+    integration key and URL."""
     escalation_policy_id: Id
-    teams: Annotated[tuple[Id, ...] | None, AfterValidator(_unique)] = None
+    """Id of the iLert escalation policy the source escalates to. It must exist on iLert."""
+    teams: Annotated[
+        tuple[TeamId, ...] | None, AfterValidator(_unique), Field(json_schema_extra=LIST_SET)
+    ] = None
+    """Ids of the iLert teams that own the source, compared as a set. Unset: not compared."""
     alert_creation: AlertCreation | None = None
+    """How events become alerts (iLert alertCreation). Unset: not compared."""
     alert_priority_rule: AlertPriorityRule | None = None
+    """Priority of new alerts (iLert alertPriorityRule). Unset: not compared."""
     alert_grouping_window: Duration | None = None
+    """ISO-8601 duration (e.g. PT30M, PT2H) within which events are grouped into one alert, with
+    alertCreation ONE_ALERT_GROUPED_PER_WINDOW. Unset: not compared."""
     auto_resolution_timeout: Duration | None = None
-    # Before the alert source is deleted, resolve its PENDING and ACCEPTED alerts.
+    """ISO-8601 duration (e.g. PT4H) after which iLert resolves an alert on its own. Unset: not
+    compared."""
     resolve_open_alerts_on_delete: bool = False
+    """When true, every PENDING or ACCEPTED alert of the source is resolved before AlertSync deletes
+    the source, so nobody keeps being paged by an alert whose source is gone."""

@@ -2,21 +2,32 @@
 
 from typing import Annotated
 
-from pydantic import Field, PrivateAttr, SecretStr, field_validator, model_validator
+from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, field_validator, model_validator
 
-from alertsync.models.common import CamelModel
+from alertsync.models.common import LIST_SET, CamelModel
+from alertsync.models.messages import explained_pattern
 
 __all__ = ["ZStackSecretKeyRef", "ZStackSpec"]
 
 # ZStack uuids are 32 lowercase hex digits, no dashes.
-ZStackUuid = Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]
+ZStackUuid = Annotated[
+    str,
+    Field(
+        pattern=explained_pattern(
+            r"^[0-9a-f]{32}$", "must be a ZStack uuid: 32 lowercase hex digits, no dashes"
+        ),
+        description="An SNS topic uuid (32 lowercase hex digits).",
+    ),
+]
 
 
 class ZStackSecretKeyRef(CamelModel):
     """A key of a Secret in the AlertIntegration's namespace."""
 
     name: Annotated[str, Field(min_length=1, max_length=253)]
+    """Name of the Secret."""
     key: Annotated[str, Field(min_length=1, max_length=253)] = "password"
+    """Key of the Secret that holds the password."""
 
 
 class ZStackSpec(CamelModel):
@@ -27,11 +38,28 @@ class ZStackSpec(CamelModel):
     over with `with_password`, and the adapter sends it whenever it writes.
     """
 
-    # Basic-auth user ZStack sends with each delivery. Unset: not compared.
+    # _password_needs_a_user, as the API server checks it.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "x-kubernetes-validations": [
+                {
+                    "rule": "!has(self.passwordSecretRef) || has(self.username)",
+                    "message": "passwordSecretRef needs username (basic auth sends both)",
+                }
+            ]
+        }
+    )
+
     username: Annotated[str | None, Field(min_length=1, max_length=128)] = None
+    """Basic-auth user ZStack sends with each notification. Unset: not compared."""
     password_secret_ref: ZStackSecretKeyRef | None = None
-    # SNS topics the endpoint subscribes to, as a set. Unset: not compared.
-    topic_uuids: Annotated[tuple[ZStackUuid, ...] | None, Field(max_length=64)] = None
+    """The Secret in this namespace that holds the basic-auth password. ZStack never returns it, so
+    it is not compared; it is sent again when the Secret changes. Needs username."""
+    topic_uuids: Annotated[
+        tuple[ZStackUuid, ...] | None, Field(max_length=64, json_schema_extra=LIST_SET)
+    ] = None
+    """SNS topics the endpoint subscribes to, compared as a set: subscriptions to other topics are
+    removed. Unset: not compared."""
 
     # Resolved from password_secret_ref by the core; never serialised or shown.
     _password: SecretStr | None = PrivateAttr(default=None)
