@@ -22,7 +22,7 @@ from aiohttp import web
 
 from alertsync.models import AlertIntegrationStatus
 
-__all__ = ["ApiServer", "Backend", "entry"]
+__all__ = ["QUEUED_BEHIND", "ApiServer", "Backend", "Reconciled", "entry"]
 
 logger = logging.getLogger(__name__)
 
@@ -45,15 +45,23 @@ SEED_FIELDS = (
 )
 
 
+# The reconciled statuses, and how many queued jobs went before them.
+Reconciled = tuple[Sequence[AlertIntegrationStatus], int]
+# The answer header that says how much work of the account went first: the passes
+# run on the platform account's one budget, queued behind what was already waiting.
+QUEUED_BEHIND = "X-AlertSync-Queued-Behind"
+
+
 class Backend:
     """What the API needs of the operator; the Runtime provides it."""
 
     def __init__(
         self,
-        reconcile_platform: Callable[[str], Awaitable[Sequence[AlertIntegrationStatus] | None]],
+        reconcile_platform: Callable[[str], Awaitable[Reconciled | None]],
         entries: Callable[[str | None], Sequence[AlertIntegrationStatus] | None],
     ) -> None:
-        # None: no platform has that uuid.
+        # None: no platform has that uuid. Else the statuses once reconciled, and how
+        # many jobs of the platform's account were queued before these.
         self.reconcile_platform = reconcile_platform
         self.entries = entries
 
@@ -99,7 +107,7 @@ class ApiServer:
         await self._runner.setup()
         await web.TCPSite(self._runner, self.host, self.port).start()
         port: int = self._runner.addresses[0][1]
-        logger.info("seed API listening on %s:%d", self.host, port)
+        logger.info("ReconcileAlertIntegration API listening on %s:%d", self.host, port)
         return port
 
     async def stop(self) -> None:
@@ -137,10 +145,13 @@ class ApiServer:
                 f"the reconcile did not finish within {self.timeout:.0f}s; it continues, "
                 "GET /api/v1/alerting/integrations shows its outcome later",
             )
-        statuses = work.result()
-        if statuses is None:
+        result = work.result()
+        if result is None:
             return _not_found(platform_uuid)
-        return web.json_response([entry(status) for status in statuses])
+        statuses, ahead = result
+        return web.json_response(
+            [entry(status) for status in statuses], headers={QUEUED_BEHIND: str(ahead)}
+        )
 
     async def _list(self, request: web.Request) -> web.Response:
         platform_uuid = request.query.get("platformUuid")

@@ -13,15 +13,14 @@ ObserveMode = Literal["batched", "per-object"]
 class OperatorConfig:
     # Where ClusterAlertPlatform credentials Secrets live (the operator's own namespace).
     operator_namespace: str = "alertsync-system"
-    # Integrations reconciled at once in one platform's resync.
+    # Integrations compared at once in one platform's resync, and the workers of
+    # each platform account's work queue (its budget paces them, not this).
     resync_concurrency: int = 8
     # batched: one listing per platform per resyncInterval (the default).
     # per-object: a timer per integration with its own GET and status write, the
     # way most controllers poll; kept only so that `make bench` can compare.
     observe_mode: ObserveMode = "batched"
     poll_interval: float = 300.0
-    # Platform writes (creates, repairs) one resync may make; the rest wait a cycle.
-    max_repairs_per_cycle: int = 100
     # The seed API (alertsync.api): "host:port" to listen on, unset = off.
     api_listen: str | None = None
     # Prometheus /metrics: "host:port", unset = off (`alertsync run` sets it).
@@ -40,9 +39,6 @@ class OperatorConfig:
             ),
             observe_mode="per-object" if mode == "per-object" else "batched",
             poll_interval=float(os.environ.get("ALERTSYNC_POLL_INTERVAL", cls.poll_interval)),
-            max_repairs_per_cycle=int(
-                os.environ.get("ALERTSYNC_MAX_REPAIRS_PER_CYCLE", cls.max_repairs_per_cycle)
-            ),
             api_listen=os.environ.get("ALERTSYNC_API_LISTEN") or None,
             metrics_listen=os.environ.get("ALERTSYNC_METRICS_LISTEN") or None,
             api_token=os.environ.get("ALERTSYNC_API_TOKEN", ""),

@@ -4,6 +4,7 @@
     ├── InvalidSpecError         the user must change the resource; no platform call
     ├── AdoptionRefusedError     an object of that name exists and is not ours
     ├── CredentialsError         Secret missing or rejected; retry later
+    │   └── PermissionDeniedError  accepted, but not allowed to write
     ├── NotPermittedError        a ClusterAlertPlatform not open to this namespace
     ├── RateLimitedError         the platform said how long to wait
     ├── PlatformUnavailableError timeouts, connection errors, 5xx; back off
@@ -24,6 +25,7 @@ __all__ = [
     "CredentialsMissingError",
     "InvalidSpecError",
     "NotPermittedError",
+    "PermissionDeniedError",
     "PlatformRejectedError",
     "PlatformUnavailableError",
     "RateLimitedError",
@@ -70,6 +72,13 @@ class CredentialsError(AlertSyncError):
 
 class CredentialsMissingError(CredentialsError):
     reason = "CredentialsMissing"
+
+
+class PermissionDeniedError(CredentialsError):
+    """The platform accepted the credentials and refused the write (a read-only token):
+    the fix is the token's permissions on the platform, not a new token."""
+
+    reason = "PermissionDenied"
 
 
 class NotPermittedError(AlertSyncError):

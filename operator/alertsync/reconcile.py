@@ -7,18 +7,19 @@ is the pending-create record, which must land before the platform create.
 """
 
 import logging
+import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
-
-from pydantic import SecretStr
 
 from alertsync.errors import (
     AdoptionRefusedError,
     AlertSyncError,
     CredentialsMissingError,
     InvalidSpecError,
+    PlatformUnavailableError,
+    RateLimitedError,
 )
 from alertsync.models import (
     AdoptionPolicy,
@@ -30,18 +31,17 @@ from alertsync.models import (
     ManagementPolicy,
     PlatformRef,
     TargetState,
-    ZStackSpec,
 )
-from alertsync.models.common import parse_spec
-from alertsync.platforms import SUPPORTED
+from alertsync.models.common import URL_PATTERN, parse_spec
 from alertsync.platforms.base import (
     DesiredIntegration,
     Match,
     Observation,
     PlatformAccount,
     PlatformAdapter,
+    secret_value,
 )
-from alertsync.redaction import register_secret
+from alertsync.redaction import redact_url_credentials
 from alertsync.status import drop_condition, set_condition
 
 __all__ = [
@@ -58,6 +58,8 @@ logger = logging.getLogger(__name__)
 ABSENT = "absent"
 # The drifted-field name adapters use when our marker is missing or wrong.
 MARKER_FIELD = "marker"
+# A webhook URL read from a Secret meets the rule the CRD sets for an inline one.
+URL, URL_MAX = re.compile(URL_PATTERN), 2048
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,9 @@ class Event:
     message: str
 
 
+DriftAction = Literal["repaired", "reported"]
+
+
 @dataclass(frozen=True)
 class Outcome:
     status: AlertIntegrationStatus
@@ -87,6 +92,13 @@ class Outcome:
     error: AlertSyncError | None = None
     # Deletion is complete: the finalizer may go.
     released: bool = False
+    # A write was due and `may_write` said not now: nothing written or counted.
+    deferred: bool = False
+    # A platform write was sent and may have changed the object (a listing
+    # taken before it no longer shows that object as it is).
+    wrote: bool = False
+    # This pass counted a new drift, and repaired or only reported it.
+    drift: DriftAction | None = None
 
 
 @dataclass(frozen=True)
@@ -96,25 +108,25 @@ class Dependencies:
     # Writes the status at once; used for the pending-create record.
     write_status: Callable[[AlertIntegrationStatus], Awaitable[None]]
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC).replace(microsecond=0))
-    # Asked before each platform write; False defers the write to a later pass.
-    # A resync passes its per-cycle repair budget; spec changes pass nothing.
+    # Asked before each platform write; False defers the write (the resync
+    # compares in memory and leaves the writes to the account's work queue).
     may_write: Callable[[], bool] = field(default=lambda: True)
     # A Secret's data in a namespace, or None: for Secrets a spec block names.
     read_secret: Callable[[str, str], Awaitable[dict[str, str] | None]] | None = None
+    # The account's listing, recent enough for this resource (no request of
+    # this pass's own); None: targeted reads instead (per-object mode).
+    listing: Callable[[PlatformAdapter], Awaitable[Sequence[object]]] | None = None
 
 
-async def reconcile(
-    resource: IntegrationResource,
-    deps: Dependencies,
-    listing: Sequence[Any] | None = None,
-) -> Outcome:
-    """One pass. `listing` is the platform's full listing from a batched resync."""
+async def reconcile(resource: IntegrationResource, deps: Dependencies) -> Outcome:
+    """One pass."""
     now = deps.clock()
     pass_ = _Pass(resource, deps, now)
     try:
-        return await pass_.run(listing)
+        outcome = await pass_.run()
     except AlertSyncError as exc:
-        return pass_.failed(exc)
+        outcome = pass_.failed(exc)
+    return replace(outcome, wrote=pass_.wrote(outcome.error), drift=pass_.drift)
 
 
 class _Pass:
@@ -130,36 +142,47 @@ class _Pass:
         )
         self.events: list[Event] = []
         self.observation: Observation | None = None
+        self.writing = False
+        self.drift: DriftAction | None = None
 
-    async def run(self, listing: Sequence[Any] | None) -> Outcome:
-        outcome = await self._decide(listing)
+    def wrote(self, error: AlertSyncError | None) -> bool:
+        """Whether the platform may have changed by this pass: a write was sent and
+        succeeded, or failed in a way that does not prove it was not carried out."""
+        return self.writing and (error is None or isinstance(error, PlatformUnavailableError))
+
+    async def run(self) -> Outcome:
+        outcome = await self._decide()
         obs = self.observation
         if outcome.status is self.status and not outcome.released:
             if obs is not None and obs.exists and not obs.conflicting_ids:
+                # Adapters count from one listing of open alerts shared by every
+                # pass for a few seconds (iLert, Mackerel): not a request per pass.
                 await self._count_open_alerts(obs)
             else:
                 self.status.open_alerts = None
         return outcome
 
-    async def _decide(self, listing: Sequence[Any] | None) -> Outcome:
+    async def _listing(self) -> Sequence[object] | None:
+        return None if self.deps.listing is None else await self.deps.listing(self.adapter)
+
+    async def _decide(self) -> Outcome:
         spec = parse_spec(AlertIntegrationSpec, self.resource.spec)
         self.status.target_state = spec.target_state
         account = await self.deps.resolve_platform(spec.platform_ref, self.resource.namespace)
         self.status.platform_uuid = account.uid
         self.status.platform_name = account.display_name
         self.status.product_type = account.product_type
-        desired = await self._with_block_secrets(self._desired(spec, account))
         adapter = self.deps.adapter_for(account)
+        desired = await self._desired(spec, account)
+        if self.deps.read_secret is not None:
+            desired = await adapter.with_secrets(desired, self.deps.read_secret)
         self.desired, self.adapter = desired, adapter
         adapter.validate(desired)
 
         if self.resource.deleting:
             return await self._delete(spec, adapter, desired)
 
-        obs = await adapter.observe(desired, listing)
-        if listing is not None and not (obs.exists and obs.up_to_date):
-            # A listing may predate our own last write: confirm before acting.
-            obs = await adapter.observe(desired)
+        obs = await adapter.observe(desired, await self._listing())
         self.observation = obs
 
         if obs.conflicting_ids:
@@ -197,6 +220,7 @@ class _Pass:
             if vanished:
                 message += f" (it had id {self.old.webhook_id})"
             if new_drift:
+                self.drift = "reported"
                 self.events.append(Event("Warning", "DriftDetected", message))
             self.status.current_state = CurrentState.ABSENT
             return self._finish("False", "NotFound", message + "; ObserveOnly does not create it")
@@ -207,6 +231,7 @@ class _Pass:
             self.status.create_pending_since = self.now
             await self.deps.write_status(self.status)
         # else: recorded by an earlier attempt; rewriting it each retry would be churn.
+        self.writing = True
         obs = await adapter.create(desired)
         self._record_object(obs, origin="created")
         self.status.create_date = self.now
@@ -214,6 +239,8 @@ class _Pass:
         await self._after_write(None, obs)
         if vanished:
             self._resolve_drift()
+            if new_drift:
+                self.drift = "repaired"
             self.events.append(
                 Event(
                     "Normal",
@@ -279,9 +306,15 @@ class _Pass:
         if observe_only:
             message = f"the platform differs from the spec in {', '.join(fields)}"
             if new_drift:
+                self.drift = "reported"
                 self.events.append(Event("Warning", "DriftDetected", message))
             return self._finish("False", "DriftDetected", message + "; ObserveOnly does not repair")
 
+        if new_drift:
+            # Counted before the repair, as a create is recorded before it is sent:
+            # a repair that lands while the operator dies is still counted, once.
+            await self.deps.write_status(self.status)
+        self.writing = True
         repaired = await adapter.update(desired, obs)
         self._record_object(repaired, origin=self.status.origin or "created")
         self.status.last_op_date = self.now
@@ -290,6 +323,7 @@ class _Pass:
         if is_drift:
             self._resolve_drift()
             if new_drift:
+                self.drift = "repaired"
                 self.events.append(
                     Event("Normal", "DriftRepaired", f"repaired {', '.join(fields)}{how}")
                 )
@@ -310,11 +344,12 @@ class _Pass:
                     Event("Normal", "Orphaned", f"left {self.old.webhook_id} on the platform")
                 )
             return Outcome(self.status, tuple(self.events), released=True)
-        obs = await adapter.observe(desired)
+        obs = await adapter.observe(desired, await self._listing())
         claimed = obs.match in (Match.ID, Match.MARKER) or (
             obs.match is Match.NAME and (self.old.create_pending_since or self.old.origin)
         )
         if obs.exists and obs.external_id and claimed:
+            self.writing = True
             done = await adapter.before_delete(desired, obs.external_id)
             if done:
                 self.events.append(Event("Normal", "BeforeDelete", done))
@@ -352,7 +387,9 @@ class _Pass:
 
     # -- status helpers ------------------------------------------------------
 
-    def _desired(self, spec: AlertIntegrationSpec, account: PlatformAccount) -> DesiredIntegration:
+    async def _desired(
+        self, spec: AlertIntegrationSpec, account: PlatformAccount
+    ) -> DesiredIntegration:
         product = account.product_type
         others = [name for name in spec.platform_blocks() if name != product.block]
         if others:
@@ -361,20 +398,12 @@ class _Pass:
                 f"the platform {spec.platform_ref.name!r} is {product.value}: "
                 f"use spec.{product.block} instead",
             )
-        if (
-            spec.webhook
-            and spec.webhook.url.startswith("http://")
-            and not account.allow_insecure_http
-        ):
+        webhook = await self._webhook_url(spec)
+        if webhook and webhook[0].startswith("http://") and not account.allow_insecure_http:
             raise InvalidSpecError(
-                "spec.webhook.url",
+                webhook[1],
                 f"must be https://: the platform {spec.platform_ref.name!r} does not allow plain "
                 "http (set spec.allowInsecureHttp: true on it for a receiver that needs http)",
-            )
-        if product not in SUPPORTED:
-            raise InvalidSpecError(
-                "spec.platformRef",
-                f"productType {product.value} is not supported by this AlertSync version",
             )
         return DesiredIntegration(
             namespace=self.resource.namespace,
@@ -382,30 +411,46 @@ class _Pass:
             uid=self.resource.uid,
             display_name=spec.display_name or f"{self.resource.namespace}/{self.resource.name}",
             target_state=spec.target_state,
-            webhook_url=spec.webhook.url if spec.webhook else None,
+            webhook_url=webhook[0] if webhook else None,
             block=spec.block_for(product),
             external_id=self.old.webhook_id,
             create_pending=self.old.create_pending_since is not None,
         )
 
-    async def _with_block_secrets(self, desired: DesiredIntegration) -> DesiredIntegration:
-        """Hand the adapter the Secrets its block names (write-only values: never compared)."""
-        block = desired.block
-        if not isinstance(block, ZStackSpec) or block.password_secret_ref is None:
-            return desired
-        ref, namespace = block.password_secret_ref, self.resource.namespace
-        data = await self.deps.read_secret(namespace, ref.name) if self.deps.read_secret else None
-        if data is None or not data.get(ref.key):
-            raise CredentialsMissingError(
-                f"spec.zstack.passwordSecretRef: Secret {namespace}/{ref.name} "
-                + ("does not exist" if data is None else f"has no key {ref.key!r}")
+    async def _webhook_url(self, spec: AlertIntegrationSpec) -> tuple[str, str] | None:
+        """The webhook URL and the spec field it comes from, inline or from a Secret."""
+        if spec.webhook is None:
+            return None
+        source = spec.webhook.source
+        if isinstance(source, str):
+            spec_changed = self.old.observed_generation != self.resource.generation
+            if spec_changed and redact_url_credentials(source) != source:
+                self.events.append(
+                    Event(
+                        "Warning",
+                        "CredentialsInSpec",
+                        "spec.webhook.url carries a credential, readable by everyone who can "
+                        "read this resource and kept in Git: move the URL to a Secret and name "
+                        "it in spec.webhook.urlSecretRef",
+                    )
+                )
+            return source, "spec.webhook.url"
+        where = "spec.webhook.urlSecretRef"
+        read = self.deps.read_secret
+        if read is None:
+            raise CredentialsMissingError(f"{where}: Secrets cannot be read here")
+        url = await secret_value(read, self.resource.namespace, source.name, source.key, where)
+        if not URL.fullmatch(url) or len(url) > URL_MAX:
+            raise InvalidSpecError(
+                where,
+                f"the value of key {source.key!r} in Secret {source.name!r} is not an http(s) "
+                f"URL of at most {URL_MAX} characters",
             )
-        register_secret(data[ref.key])
-        return replace(desired, block=block.with_password(SecretStr(data[ref.key])))
+        return url, where
 
     def _deferred(self) -> Outcome:
-        """Nothing written, nothing counted: the next pass does it."""
-        return Outcome(self.old)
+        """Nothing written, nothing counted: the account's work queue does it."""
+        return Outcome(self.old, deferred=True)
 
     def _record_object(self, obs: Observation, origin: Literal["created", "adopted"]) -> None:
         self.status.webhook_id = obs.external_id
@@ -457,9 +502,13 @@ class _Pass:
         if error.permanent:
             # Nothing will change until the spec does: this generation is handled.
             status.observed_generation = gen
-        conditions = set_condition(
-            status.conditions, "Ready", "False", error.reason, message, now, gen
-        )
+        conditions = status.conditions
+        ready = next((c for c in conditions if c.type == "Ready"), None)
+        if not isinstance(error, RateLimitedError) or ready is None:
+            # Waiting for the budget says nothing of whether the object works.
+            conditions = set_condition(
+                conditions, "Ready", "False", error.reason, message, now, gen
+            )
         conditions = set_condition(conditions, "Synced", "False", error.reason, message, now, gen)
         if error.permanent:
             conditions = set_condition(

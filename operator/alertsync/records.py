@@ -52,6 +52,11 @@ class IntegrationRecord:
         )
 
     @property
+    def where(self) -> tuple[str, str]:
+        """(namespace, name), for log lines."""
+        return self.namespace, self.name
+
+    @property
     def platform(self) -> PlatformKey:
         ref = self.spec.get("platformRef")
         ref = ref if isinstance(ref, Mapping) else {}

@@ -1,68 +1,57 @@
-"""The operator's state between kopf and the reconciler.
+"""The operator between kopf and the reconciler: which pass runs when, on what budget.
 
-It resolves platforms and credentials (cached per platform generation, the
-Secret re-read on every resync), serialises passes per resource, writes
-status only when it changed, and runs each platform's batched resync.
+kopf's handlers hand causes in (a new resource, a spec edit, a pass a person
+asked for, a deletion, a restart); each becomes a job in its platform account's
+work queue (alertsync.accountwork), which the account's workers run at the
+pace of the platform's budget, reading the platform from the account's shared
+listing. Each platform's resync lists the account once per interval, compares
+every integration in memory and queues only what differs.
+
+An integration that ended in a permanent error (Stalled) is left alone until
+its generation, its platform or the platform's credentials change: no request,
+no log line above debug, no metric.
 """
 
 import asyncio
+import contextlib
 import logging
 import random
 import time
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from datetime import UTC, datetime
-from typing import Any
 
 import httpx
-from pydantic import SecretStr, ValidationError
 
 from alertsync import metrics
+from alertsync.accountwork import AccountWork
 from alertsync.config import OperatorConfig
-from alertsync.errors import (
-    AlertSyncError,
-    CredentialsError,
-    CredentialsMissingError,
-    InvalidSpecError,
-    NotPermittedError,
-)
+from alertsync.connector import Connector
+from alertsync.errors import AlertSyncError, PermissionDeniedError
 from alertsync.kube import Kube
-from alertsync.models import (
-    AlertIntegrationStatus,
-    AlertPlatformSpec,
-    AlertPlatformStatus,
-    PlatformKind,
-    PlatformRef,
-    ProductType,
-)
-from alertsync.models.common import parse_spec
-from alertsync.models.platform import parse_duration
-from alertsync.platforms import SUPPORTED, build_adapter
-from alertsync.platforms.base import PlatformAccount, PlatformAdapter
+from alertsync.models import AlertIntegrationStatus
+from alertsync.platformstatus import platform_status
 from alertsync.reconcile import Dependencies, Event, IntegrationResource, Outcome, reconcile
-from alertsync.records import IntegrationRecord, PlatformKey, PlatformRecord, platform_key
-from alertsync.redaction import redact, redact_url_credentials
-from alertsync.status import HEARTBEAT, ConditionStatus, set_condition, status_patch
+from alertsync.records import IntegrationRecord, PlatformKey, PlatformRecord
+from alertsync.redaction import redact
+from alertsync.retry import RETRY_UNREADY
+from alertsync.status import set_condition
+from alertsync.statuswriter import StatusWriter
+from alertsync.watchcache import WatchCache
+from alertsync.workqueue import Job, Work
 
 __all__ = ["Runtime"]
 
 logger = logging.getLogger(__name__)
 
 PostEvent = Callable[[IntegrationRecord, Event], None]
-# While a platform is not usable, check it this often, not every resyncInterval.
-RETRY_UNREADY_SECONDS = 30.0
+Listing = Callable[[Callable[[], Awaitable[Sequence[object]]]], Awaitable[Sequence[object]]]
+# A job expected to wait longer than this says so on its status (Synced=False, Queued).
+QUEUED_NOTICE_SECONDS = 5.0
 
 
 def _now() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
-
-
-@dataclass
-class _Connection:
-    source: tuple[str, int]  # platform uid and generation it was built from
-    account: PlatformAccount
-    adapter: PlatformAdapter
 
 
 class Runtime:
@@ -73,179 +62,197 @@ class Runtime:
         post_event: PostEvent,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        self.kube = kube
-        self.config = config
-        self.post_event = post_event
-        self.transport = transport
-        self.connections: dict[PlatformKey, _Connection] = {}
-        self.locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
-        # The status as this operator last wrote it: fresher than a kopf index
-        # or event body, which may lag behind our own writes.
-        self.written: dict[str, dict[str, Any]] = {}
-        self.wakeups: defaultdict[PlatformKey, asyncio.Event] = defaultdict(asyncio.Event)
-        self.account_locks: defaultdict[PlatformKey, asyncio.Lock] = defaultdict(asyncio.Lock)
-        # What the watch streams last showed: platforms, and integrations per platform.
-        self.platforms: dict[PlatformKey, PlatformRecord] = {}
-        self.integrations: defaultdict[PlatformKey, dict[str, IntegrationRecord]] = defaultdict(
-            dict
-        )
-        self.platform_of: dict[str, PlatformKey] = {}
+        self.kube, self.config, self.post_event = kube, config, post_event
+        self.cache = WatchCache()
+        self.connector = Connector(kube, config, self.cache, transport)
+        self.statuses = StatusWriter(kube)
+        self.accounts: dict[PlatformKey, AccountWork] = {}
+        # Stalled integrations: the (generation, platform version) they stalled at.
+        self.stalls: dict[str, tuple[int, int]] = {}
         # Integrations whose deletion finished: no later pass may act on them.
         self.released: set[str] = set()
+        self.wakeups: defaultdict[PlatformKey, asyncio.Event] = defaultdict(asyncio.Event)
+        # The platform version each account's queue last ran against.
+        self.queued_against: dict[PlatformKey, int] = {}
 
-    # -- what exists ------------------------------------------------------------
+    # -- what exists (kopf's watch events) -------------------------------------------
 
     def track_integration(self, record: IntegrationRecord, *, gone: bool = False) -> None:
-        previous = self.platform_of.pop(record.uid, None)
-        if previous is not None:
-            self.integrations[previous].pop(record.uid, None)
+        self.cache.track_integration(record, gone=gone)
         if gone:
-            # Untracked now, which keeps a resync's stale copy from acting (_gone).
             self.released.discard(record.uid)
-        else:
-            self.platform_of[record.uid] = record.platform
-            self.integrations[record.platform][record.uid] = record
+            self.stalls.pop(record.uid, None)
+            work = self.accounts.get(record.platform)
+            if work is not None:
+                work.forget(record.uid)
 
     def track_platform(self, record: PlatformRecord, *, gone: bool = False) -> None:
-        if gone:
-            self.platforms.pop(record.key, None)
-        else:
-            self.platforms[record.key] = record
+        previous = self.cache.platforms.get(record.key)
+        self.cache.track_platform(record, gone=gone)
+        if gone or previous is None or previous.generation != record.generation:
+            self.connector.changed(record.key)
 
-    # -- platforms and credentials ---------------------------------------------
+    # -- causes from kopf's handlers ---------------------------------------------------
 
-    async def account(self, record: PlatformRecord, *, refresh: bool = False) -> PlatformAccount:
-        """The usable account behind a platform resource; re-reads the Secret on refresh."""
-        # One builder at a time per platform, so no connection is built twice and lost.
-        async with self.account_locks[record.key]:
-            return await self._account(record, refresh=refresh)
-
-    async def _account(self, record: PlatformRecord, *, refresh: bool) -> PlatformAccount:
-        cached = self.connections.get(record.key)
-        if cached and not refresh and cached.source == (record.uid, record.generation):
-            return cached.account
-        what = f"{record.kind.value} {record.name!r}"
-        spec = parse_spec(AlertPlatformSpec, record.spec, where=f" (in {what})")
-        if spec.product_type not in SUPPORTED:
-            raise InvalidSpecError(
-                "spec.productType",
-                f"{spec.product_type.value} is not supported by this AlertSync version",
-            )
-        if spec.auth_method == "AccessKey" and spec.product_type is not ProductType.ZSTACK:
-            raise InvalidSpecError(
-                "spec.authMethod",
-                f"AccessKey is for ZStack; {spec.product_type.value} takes its credentials as is",
-            )
-        if spec.auth_method == "AccessKey" and spec.credentials_secret_ref.username_key is None:
-            raise InvalidSpecError(
-                "spec.credentialsSecretRef.usernameKey",
-                "AccessKey needs the Secret key that holds the AccessKeyId",
-            )
-        if spec.namespace_selector is not None and record.kind is PlatformKind.NAMESPACED:
-            raise InvalidSpecError(
-                "spec.namespaceSelector",
-                "only a ClusterAlertPlatform chooses namespaces; an AlertPlatform serves its own",
-            )
-        namespace = record.namespace or self.config.operator_namespace
-        ref = spec.credentials_secret_ref
-        data = await self.kube.read_secret(namespace, ref.name)
-        if data is None:
-            raise CredentialsMissingError(
-                f"Secret {namespace}/{ref.name} named in spec.credentialsSecretRef of "
-                f"{what} does not exist"
-            )
-        if not data.get(ref.key, "").strip():
-            raise CredentialsMissingError(
-                f"Secret {namespace}/{ref.name} has no key {ref.key!r} "
-                f"(spec.credentialsSecretRef.key of {what})"
-            )
-        if ref.username_key is not None and not data.get(ref.username_key):
-            raise CredentialsMissingError(
-                f"Secret {namespace}/{ref.name} has no key {ref.username_key!r} "
-                f"(spec.credentialsSecretRef.usernameKey of {what})"
-            )
-        account = PlatformAccount(
-            kind=record.kind,
-            namespace=record.namespace,
-            name=record.name,
-            uid=record.uid,
-            display_name=spec.display_name or record.name,
-            product_type=spec.product_type,
-            url=spec.url,
-            # `kubectl create secret --from-file` keeps the file's last newline,
-            # which no platform accepts in a header.
-            token=SecretStr(data[ref.key].strip()),
-            username=SecretStr(data[ref.username_key].strip()) if ref.username_key else None,
-            resync_seconds=spec.resync_seconds,
-            requests_per_minute=spec.rate_limit.requests_per_minute if spec.rate_limit else None,
-            namespace_selector=spec.namespace_selector,
-            allow_insecure_http=spec.allow_insecure_http,
-            auth_method=spec.auth_method,
+    async def submit(self, record: IntegrationRecord) -> None:
+        """A new resource, an edit, a pass asked for, or a restart: queue what it needs."""
+        self.cache.track_integration(record)
+        stored = self.statuses.stored(record)
+        asked = record.requested_at is not None and record.requested_at != stored.get(
+            "lastHandledReconcileAt"
         )
-        # A changed token makes a different account: a new connection is built.
-        source = (record.uid, record.generation)
-        if cached is None or cached.account != account:
-            if cached is not None:
-                await cached.adapter.aclose()
-            self.connections[record.key] = _Connection(
-                source, account, build_adapter(account, self.transport)
-            )
+        if stored.get("observedGeneration") != record.generation:
+            self.stalls.pop(record.uid, None)
+            work = Work.CHANGE if stored.get("webhookId") else Work.CREATE
+        elif asked:
+            work = Work.CHANGE
+        elif self._stalled(record):
+            return
         else:
-            cached.source = source
-        return account
+            work = Work.OBSERVE  # a restart: compare with the listing, write what is wrong
+        await self._queue(record, work)
 
-    def adapter_for(self, account: PlatformAccount) -> PlatformAdapter:
-        return self.connections[account.key].adapter
+    async def delete(self, record: IntegrationRecord) -> Outcome | None:
+        """The deletion's pass; None when the resource was already released."""
+        self.cache.track_integration(record)
+        if record.uid in self.released:
+            return None
+        work = await self._work_for(record)
+        if work is None:
+            return await self._pass(record, listing=None)
+        done = work.waiter(record.uid)
+        work.submit(record.uid, record.namespace, Work.DELETE, _name_of(record))
+        return await done
 
-    async def resolve(self, ref: PlatformRef, namespace: str) -> PlatformAccount:
-        key = platform_key(ref.kind.value, namespace, ref.name)
-        record = self.platforms.get(key)
-        if record is None:
-            # Not seen on its watch stream yet (the operator is starting): ask.
-            body = await self.kube.read_platform(key)
-            record = PlatformRecord.from_body(body) if body is not None else None
-        if record is None:
-            where = f" in namespace {namespace}" if ref.kind is PlatformKind.NAMESPACED else ""
-            raise InvalidSpecError(
-                "spec.platformRef.name", f"{ref.kind.value} {ref.name!r} not found{where}"
+    def forget(self, uid: str) -> None:
+        self.statuses.forget(uid)
+        self.stalls.pop(uid, None)
+
+    async def poll(self, record: IntegrationRecord) -> Outcome:
+        """One targeted pass, now: per-object polling (the benchmark's baseline)."""
+        return await self._pass(record, listing=None, heartbeat=False)
+
+    # -- the account's work queue --------------------------------------------------------
+
+    def account_work(self, key: PlatformKey) -> AccountWork:
+        work = self.accounts.get(key)
+        if work is None:
+            work = self.accounts[key] = AccountWork(
+                f"{key[0]} {key[2]}",
+                lambda job: self._run_job(key, job),
+                lambda: self._resync_seconds(key),
             )
-        account = await self.account(record)
-        selector = account.namespace_selector
-        if selector is not None and not selector.matches(
-            await self.kube.read_namespace_labels(namespace)
+        return work
+
+    @contextlib.asynccontextmanager
+    async def serving(self, key: PlatformKey) -> AsyncIterator[None]:
+        """The account's workers, for as long as its platform's daemon runs."""
+        async with self.account_work(key).running(self.config.resync_concurrency):
+            yield
+
+    async def _work_for(self, record: IntegrationRecord) -> AccountWork | None:
+        """The queue of the integration's account; None if its platform does not exist
+        (its pass then fails at once, with no platform request to wait for)."""
+        if await self.connector.platform(record.platform) is None:
+            return None
+        return self.account_work(record.platform)
+
+    async def _queue(self, record: IntegrationRecord, work_kind: Work) -> None:
+        work = await self._work_for(record)
+        if work is None:
+            outcome = await self._pass(record, listing=None)
+            self._note_stall(record, outcome)
+            return
+        job = work.submit(record.uid, record.namespace, work_kind, _name_of(record))
+        if job.work is not Work.OBSERVE and not job.announced:
+            await self._announce_queued(record, work, job)
+
+    async def _announce_queued(
+        self, record: IntegrationRecord, work: AccountWork, job: Job
+    ) -> None:
+        """One status write when a job starts a long wait: Synced=False, Queued."""
+        adapter = self.connector.adapter_of(record.platform)
+        throttle = adapter.throttle() if adapter is not None else None
+        budget = throttle.per_second() if throttle is not None else None
+        blocked = throttle.blocked_for() if throttle is not None else 0.0
+        seconds = work.expected_wait(job, budget, blocked)
+        if seconds < QUEUED_NOTICE_SECONDS:
+            return
+        job.announced = True
+        ahead = work.queue.ahead_of(job)
+        pace = f" at {budget * 60:.0f} requests a minute" if budget else ""
+        message = (
+            f"queued behind {ahead} other changes to this platform account{pace}; "
+            f"expected to start in about {seconds:.0f}s"
+        )
+        async with self.statuses.locks[record.uid]:
+            status = self.statuses.status_of(record)
+            now, gen = _now(), record.generation
+            conditions = set_condition(
+                status.conditions, "Synced", "False", "Queued", message, now, gen
+            )
+            if not any(c.type == "Ready" for c in conditions):
+                conditions = set_condition(
+                    conditions, "Ready", "False", "Queued", message, now, gen
+                )
+            await self.statuses.write(record, status.model_copy(update={"conditions": conditions}))
+
+    async def _run_job(self, key: PlatformKey, job: Job) -> Outcome | None:
+        record = self.cache.integration(job.uid)
+        if record is None or job.uid in self.released:
+            return None
+        if record.platform != key:
+            # platformRef changed while queued: the new account does the work.
+            await self._queue(record, job.work)
+            return None
+        work = self.accounts[key]
+        outcome = await self._pass(
+            record,
+            listing=work.listing_for(job),
+            heartbeat=job.work is not Work.CHANGE,
+            quiet=job.announced and job.attempt > 0,
+        )
+        if (
+            outcome is not None
+            and outcome.error is not None
+            and outcome.error.reason == "RateLimited"
         ):
-            raise NotPermittedError(
-                f"ClusterAlertPlatform {ref.name!r} does not serve namespace {namespace}: "
-                "its spec.namespaceSelector does not select this namespace's labels"
-            )
-        return account
+            job.announced = True
+        self._note_stall(record, outcome)
+        return outcome
 
-    # -- one integration -------------------------------------------------------
+    def _stalled(self, record: IntegrationRecord) -> bool:
+        return self.stalls.get(record.uid) == (
+            record.generation,
+            self.connector.version(record.platform),
+        )
 
-    async def reconcile_integration(
+    def _note_stall(self, record: IntegrationRecord, outcome: Outcome | None) -> None:
+        if outcome is not None and outcome.error is not None and outcome.error.permanent:
+            self.stalls[record.uid] = (record.generation, self.connector.version(record.platform))
+        else:
+            self.stalls.pop(record.uid, None)
+
+    # -- one pass --------------------------------------------------------------------
+
+    async def _pass(
         self,
         record: IntegrationRecord,
-        listing: Sequence[Any] | None = None,
+        listing: Listing | None,
         *,
         heartbeat: bool = True,
         may_write: Callable[[], bool] = lambda: True,
+        quiet: bool = False,
     ) -> Outcome:
-        """One pass for one integration. heartbeat=False writes lastReconcileAt every time."""
-        async with self.locks[record.uid]:
-            if record.uid in self.released or (listing is not None and self._gone(record)):
-                # A resync's copy from before the deletion: creating it now would
-                # leave an object no resource owns.
-                return Outcome(AlertIntegrationStatus.model_validate(record.status))
-            stored = self.written.get(record.uid, record.status)
-            handled = stored.get("observedGeneration")
-            if listing is not None and isinstance(handled, int) and handled > record.generation:
-                # A resync holding an older copy than a handler just acted on.
-                return Outcome(AlertIntegrationStatus.model_validate(stored))
-            try:
-                status = AlertIntegrationStatus.model_validate(stored)
-            except ValidationError:
-                logger.warning("%s/%s: unreadable status, starting afresh", *_where(record))
-                status = AlertIntegrationStatus(drift_count=_int(stored.get("driftCount")))
+        """One reconcile pass and its status write, Events, metrics and log line.
+
+        quiet: a retry of a wait already announced on the status (rate limits):
+        its status, Events and counts are left as they are.
+        """
+        async with self.statuses.locks[record.uid]:
+            status = self.statuses.status_of(record)
+            if record.uid in self.released:
+                return Outcome(status, released=True)
             resource = IntegrationResource(
                 namespace=record.namespace,
                 name=record.name,
@@ -258,58 +265,49 @@ class Runtime:
             )
 
             async def write(new: AlertIntegrationStatus) -> None:
-                await self._write(record, new, heartbeat)
+                await self.statuses.write(record, new, heartbeat=heartbeat)
 
             deps = Dependencies(
-                resolve_platform=self.resolve,
-                adapter_for=self.adapter_for,
+                resolve_platform=self.connector.resolve,
+                adapter_for=self.connector.adapter_for,
                 write_status=write,
                 may_write=may_write,
                 read_secret=self.kube.read_secret,
+                listing=None if listing is None else (lambda adapter: listing(adapter.list_all)),
             )
-            outcome = await reconcile(resource, deps, listing)
+            outcome = await reconcile(resource, deps)
+            if outcome.deferred or (quiet and outcome.error is not None):
+                return outcome
+            if outcome.wrote and outcome.error is None:
+                self.connector.read_only.pop(record.platform, None)  # writes work again
             _count(outcome)
             if outcome.released:
-                self.written.pop(record.uid, None)
+                self.statuses.forget(record.uid)
                 self.released.add(record.uid)
             else:
-                await self._write(record, outcome.status, heartbeat)
+                await self.statuses.write(record, outcome.status, heartbeat=heartbeat)
             for event in outcome.events:
                 self.post_event(record, Event(event.type, event.reason, redact(event.message)))
-            if outcome.error is not None:
-                logger.info("%s/%s: %s", *_where(record), redact(outcome.error.message))
+            self._log(record, status, outcome)
             return outcome
 
-    async def _write(
-        self, record: IntegrationRecord, new: AlertIntegrationStatus, heartbeat: bool
+    def _log(
+        self, record: IntegrationRecord, before: AlertIntegrationStatus, outcome: Outcome
     ) -> None:
-        stored = self.written.get(record.uid, record.status)
-        if new.last_error:
-            new = new.model_copy(update={"last_error": redact(new.last_error)})
-        if new.webhook_url:
-            # Not redact(): an inbound URL (iLert's) holds a registered key by design.
-            new = new.model_copy(update={"webhook_url": redact_url_credentials(new.webhook_url)})
-        patch = status_patch(stored, new, _now(), heartbeat=HEARTBEAT if heartbeat else None)
-        if patch is None:
+        error = outcome.error
+        if error is None:
             return
-        await self.kube.patch_status("alertintegrations", record.namespace, record.name, patch)
-        merged = {**stored, **patch}
-        self.written[record.uid] = {k: v for k, v in merged.items() if v is not None}
+        if isinstance(error, PermissionDeniedError):
+            self.connector.read_only[record.platform] = error.stable_message
+        # Said once, when it changes; its repetitions are for debugging only.
+        new = before.last_error != error.stable_message
+        level = logging.WARNING if new else logging.DEBUG
+        logger.log(level, "%s/%s: %s", *record.where, redact(error.message))
 
-    def forget(self, uid: str) -> None:
-        self.written.pop(uid, None)
-        self.locks.pop(uid, None)
-
-    def _gone(self, record: IntegrationRecord) -> bool:
-        """Deleted, or being deleted, since `record` was read (the watch knows better)."""
-        key = self.platform_of.get(record.uid)
-        current = self.integrations[key].get(record.uid) if key is not None else None
-        return current is None or current.deleting
-
-    # -- one platform's resync ---------------------------------------------------
+    # -- one platform's resync ------------------------------------------------------------
 
     async def resync_platform(self, record: PlatformRecord) -> float:
-        """Check the platform, list its objects once, reconcile every integration.
+        """Check the platform, list it once, compare every integration, queue what differs.
 
         Returns the seconds to wait before the next resync (with jitter, so
         that platforms started together do not resync together).
@@ -323,111 +321,138 @@ class Runtime:
             )
 
     async def _resync_platform(self, record: PlatformRecord) -> float:
-        now = _now()
-        integrations = list(self.integrations[record.key].values())
-        status = AlertPlatformStatus.model_validate(record.status)
-        status.platform_uuid = record.uid
-        status.platform_name = str(record.spec.get("displayName") or record.name)
-        status.product_type = _product_type(record)
-        status.integrations = len(integrations)
-        listing: Sequence[Any] | None = None
-        interval = _resync_seconds(record)
-        ready: ConditionStatus
+        integrations = [i for i in self.cache.integrations_of(record.key) if not i.deleting]
+        work = self.account_work(record.key)
+        listing: Sequence[object] | None = None
+        listed_at = 0.0
+        interval = self.connector.resync_seconds(record) or RETRY_UNREADY
+        error: AlertSyncError | None = None
         try:
-            account = await self.account(record, refresh=True)
-            adapter = self.adapter_for(account)
+            account = await self.connector.account(record, refresh=True)
+            self._release_if_changed(record.key, work)
+            adapter = self.connector.adapter_for(account)
             if integrations and self.config.observe_mode == "batched":
-                listing = await adapter.list_all()
+                # A listing that started just now (a job's) is as good as a new one,
+                # unless it may not show a write made since.
+                after = max(
+                    time.monotonic() - 1.0,
+                    *(work.last_write.get(i.uid, 0.0) for i in integrations),
+                )
+                taken = await work.listings.fresh(after, adapter.list_all)
+                listing, listed_at = taken.items, taken.started
             else:
                 await adapter.check()  # nothing to compare: prove the account works, cheaply
         except AlertSyncError as exc:
-            _record_failure(status, exc)
-            ready, reason, message = "False", exc.reason, status.last_error or ""
-            interval = min(interval, RETRY_UNREADY_SECONDS)
-        else:
-            status.credentials, status.api_reachable, status.last_error = "Accepted", True, None
-            ready, reason = "True", "Connected"
-            message = "credentials accepted, API reachable"
-            status.last_check_at = now
-        status.observed_generation = record.generation
-        status.conditions = set_condition(
-            status.conditions, "Ready", ready, reason, message, now, record.generation
+            error = exc
+            interval = min(interval, RETRY_UNREADY)
+            self.queued_against[record.key] = self.connector.version(record.key)
+        patch = platform_status(
+            record, len(integrations), error, self.connector.read_only.get(record.key), _now()
         )
-        patch = status_patch(record.status, status, now, stamp="lastCheckAt")
         if patch is not None:
             await self.kube.patch_status(record.plural, record.namespace, record.name, patch)
-
         if listing is not None:
-            gate = asyncio.Semaphore(self.config.resync_concurrency)
-            budget = _Budget(self.config.max_repairs_per_cycle)
-
-            async def one(integration: IntegrationRecord) -> None:
-                async with gate:
-                    await self.reconcile_integration(integration, listing, may_write=budget.take)
-
-            await asyncio.gather(*(one(i) for i in integrations if not i.deleting))
-            if budget.refused:
-                logger.warning(
-                    "%s %s: %d repairs deferred to the next resync (at most %d a cycle)",
-                    record.kind.value,
-                    record.name,
-                    budget.refused,
-                    budget.limit,
-                )
+            await self._compare_all(record.key, work, integrations, listing, listed_at)
         return interval * random.uniform(0.9, 1.1)  # noqa: S311 - jitter, not crypto
 
-    def ready_states(self) -> Iterator[tuple[str, str]]:
-        """(platform, Ready status) of every integration, for the metrics."""
-        for key, integrations in list(self.integrations.items()):
-            platform = self.platforms.get(key)
-            label = _product_label(platform) if platform else "unknown"
-            for integration in list(integrations.values()):
-                stored = self.written.get(integration.uid, integration.status)
-                yield label, _ready_of(stored)
+    def _release_if_changed(self, key: PlatformKey, work: AccountWork) -> None:
+        """New credentials or a new platform spec: the retries that waited for them go now."""
+        version = self.connector.version(key)
+        if self.queued_against.get(key) not in (None, version):
+            work.queue.release_delayed()
+            work.wake()
+        self.queued_against[key] = version
 
-    # -- the seed API (alertsync.api) ---------------------------------------------
-
-    def _platform_by_uid(self, uid: str) -> PlatformRecord | None:
-        return next((p for p in self.platforms.values() if p.uid == uid), None)
-
-    async def reconcile_platform_now(self, uid: str) -> list[AlertIntegrationStatus] | None:
-        """A targeted pass for every integration of the platform with this uid, at once."""
-        platform = self._platform_by_uid(uid)
-        if platform is None:
-            return None
-        integrations = [i for i in self.integrations[platform.key].values() if not i.deleting]
+    async def _compare_all(
+        self,
+        key: PlatformKey,
+        work: AccountWork,
+        integrations: list[IntegrationRecord],
+        listing: Sequence[object],
+        listed_at: float,
+    ) -> None:
+        """Each integration against the listing, in memory; what differs goes to the queue."""
         gate = asyncio.Semaphore(self.config.resync_concurrency)
 
-        async def one(integration: IntegrationRecord) -> AlertIntegrationStatus:
-            async with gate:
-                # heartbeat=False: lastReconcileAt says this check happened.
-                await self.reconcile_integration(integration, heartbeat=False)
-            return self._entry(integration)
+        async def items(_: Callable[[], Awaitable[Sequence[object]]]) -> Sequence[object]:
+            return listing
 
-        return list(await asyncio.gather(*(one(i) for i in integrations)))
+        async def one(integration: IntegrationRecord) -> None:
+            if (
+                integration.uid in work.queue
+                or self._stalled(integration)
+                or work.written_since(integration.uid, listed_at)
+            ):
+                return  # queued, left alone, or newer than this listing
+            async with gate:
+                outcome = await self._pass(integration, items, may_write=lambda: False)
+            if outcome.deferred:
+                kind = Work.REPAIR if outcome.status.webhook_id else Work.CREATE
+                await self._queue(integration, kind)
+            else:
+                self._note_stall(integration, outcome)
+
+        await asyncio.gather(*(one(i) for i in integrations))
+
+    def _resync_seconds(self, key: PlatformKey) -> float:
+        connection = self.connector.connections.get(key)
+        return connection.account.resync_seconds if connection else RETRY_UNREADY
+
+    # -- the ReconcileAlertIntegration API (alertsync.api) and metrics --------------------
+
+    async def reconcile_platform_now(
+        self, uid: str
+    ) -> tuple[list[AlertIntegrationStatus], int] | None:
+        """A pass for every integration of the platform with this uid, on its queue.
+
+        Returns their statuses once done and how many jobs were queued before them.
+        """
+        platform = self.cache.platform_by_uid(uid)
+        if platform is None:
+            return None
+        work = self.account_work(platform.key)
+        ahead = work.queue.ready()
+        integrations = [i for i in self.cache.integrations_of(platform.key) if not i.deleting]
+        waits = []
+        for integration in integrations:
+            self.stalls.pop(integration.uid, None)
+            waits.append(work.waiter(integration.uid))
+            work.submit(integration.uid, integration.namespace, Work.CHANGE, _name_of(integration))
+        await asyncio.gather(*waits)
+        return [self._entry(i) for i in integrations], ahead
 
     def entries(self, platform_uid: str | None) -> list[AlertIntegrationStatus] | None:
         """Every integration's status as last written, of one platform or all."""
         if platform_uid is None:
-            keys = list(self.integrations)
+            keys = list(self.cache.integrations)
         else:
-            platform = self._platform_by_uid(platform_uid)
+            platform = self.cache.platform_by_uid(platform_uid)
             if platform is None:
                 return None
             keys = [platform.key]
         return [
             self._entry(integration)
             for key in keys
-            for integration in self.integrations[key].values()
-            if integration.uid in self.written or integration.status
+            for integration in self.cache.integrations_of(key)
+            if integration.uid in self.statuses.written or integration.status
         ]
 
     def _entry(self, integration: IntegrationRecord) -> AlertIntegrationStatus:
-        stored = self.written.get(integration.uid, integration.status)
-        try:
-            return AlertIntegrationStatus.model_validate(stored)
-        except ValidationError:
-            return AlertIntegrationStatus(uuid=integration.uid)
+        current = self.cache.integration(integration.uid) or integration
+        status = self.statuses.status_of(current)
+        return status if status.uuid else status.model_copy(update={"uuid": current.uid})
+
+    def ready_states(self) -> Iterator[tuple[str, str]]:
+        """(platform, Ready status) of every integration, for the metrics."""
+        for key, integrations in list(self.cache.integrations.items()):
+            platform = self.cache.platforms.get(key)
+            label = _product_label(platform) if platform else metrics.platform_label(None)
+            for integration in list(integrations.values()):
+                status = self.statuses.status_of(integration)
+                ready = next((c for c in status.conditions if c.type == "Ready"), None)
+                yield label, ready.status if ready else "Unknown"
+
+    # -- wake-ups ------------------------------------------------------------------------
 
     def wake(self, key: PlatformKey) -> None:
         self.wakeups[key].set()
@@ -445,41 +470,22 @@ class Runtime:
         event.clear()
 
     async def aclose(self) -> None:
-        for connection in self.connections.values():
-            await connection.adapter.aclose()
-        self.connections.clear()
+        await self.connector.aclose()
 
 
-class _Budget:
-    """How many platform writes one resync may still make (a storm of drift, or a
-    platform restored from an old backup, is repaired over a few cycles)."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit, self.left, self.refused = limit, limit, 0
-
-    def take(self) -> bool:
-        if self.left > 0:
-            self.left -= 1
-            return True
-        self.refused += 1
-        return False
+def _name_of(record: IntegrationRecord) -> str:
+    """The name its object gets on the platform, as far as the work queue cares (the
+    reconciler decides it from the parsed spec: this only groups listings' freshness)."""
+    return str(record.spec.get("displayName") or f"{record.namespace}/{record.name}")
 
 
 def _product_label(record: PlatformRecord) -> str:
-    product = _product_type(record)
-    return product.value if product else "unknown"
-
-
-def _ready_of(status: Mapping[str, Any]) -> str:
-    for condition in status.get("conditions") or ():
-        if isinstance(condition, Mapping) and condition.get("type") == "Ready":
-            return str(condition.get("status", "Unknown"))
-    return "Unknown"
+    return metrics.platform_label(str(record.spec.get("productType")))
 
 
 def _count(outcome: Outcome) -> None:
     status = outcome.status
-    platform = status.product_type.value if status.product_type else "unknown"
+    platform = metrics.platform_label(status.product_type)
     if outcome.released:
         result = "Released"
     elif outcome.error is not None:
@@ -488,49 +494,6 @@ def _count(outcome: Outcome) -> None:
         ready = next((c for c in status.conditions if c.type == "Ready"), None)
         result = ready.reason if ready else "Unknown"
     metrics.RECONCILES.labels(platform, result).inc()
-    reasons = {event.reason for event in outcome.events}
-    action = (
-        "repaired"
-        if "DriftRepaired" in reasons
-        else "reported"
-        if "DriftDetected" in reasons
-        else None
-    )
-    if action and status.last_drift is not None:
+    if outcome.drift and status.last_drift is not None:
         for field in status.last_drift.fields:
-            metrics.DRIFT.labels(platform, field, action).inc()
-
-
-def _product_type(record: PlatformRecord) -> ProductType | None:
-    try:
-        return ProductType(str(record.spec.get("productType")))
-    except ValueError:
-        return None
-
-
-def _resync_seconds(record: PlatformRecord) -> float:
-    try:
-        return parse_duration(str(record.spec.get("resyncInterval", "5m")))
-    except ValueError:
-        return RETRY_UNREADY_SECONDS
-
-
-def _record_failure(status: AlertPlatformStatus, error: AlertSyncError) -> None:
-    if isinstance(error, CredentialsMissingError):
-        status.credentials, status.api_reachable = "Missing", None
-    elif isinstance(error, CredentialsError):
-        # The platform answered, and said no.
-        status.credentials, status.api_reachable = "Rejected", True
-    elif isinstance(error, InvalidSpecError):
-        status.api_reachable = None
-    else:
-        status.api_reachable = False
-    status.last_error = redact(error.message)
-
-
-def _where(record: IntegrationRecord) -> tuple[str, str]:
-    return record.namespace, record.name
-
-
-def _int(value: object) -> int:
-    return value if isinstance(value, int) else 0
+            metrics.DRIFT.labels(platform, field, outcome.drift).inc()

@@ -16,7 +16,7 @@ from alertsync import metrics
 from alertsync.errors import CredentialsError, PlatformUnavailableError, RateLimitedError
 from alertsync.models import CurrentState, TargetState
 from alertsync.platforms.base import DesiredIntegration, Match, PlatformAdapter
-from alertsync.platforms.http import BACKOFF_FIRST
+from alertsync.retry import THROTTLE_FIRST
 from tests.contract.cases import CASES
 from tests.contract.platform_case import TOKEN, WRONG, PlatformCase
 
@@ -258,6 +258,8 @@ async def test_a_foreign_object_of_the_name_is_a_name_match_and_two_conflict(
     if not case.marker_is_name:  # else nothing tells a namesake from ours but the match
         assert not seen.up_to_date
 
+    # Where the platform keeps names unique per scope, the second lives in another scope
+    # (add_foreign sees to it), which a spec naming no scope still matches.
     second = case.add_foreign(sim, "team-a prod alerts")
     seen = await adapter.observe(want(case))
     assert seen.match is Match.NAME
@@ -286,7 +288,7 @@ async def test_a_429_carries_the_platforms_wait(
         assert caught.value.retry_after == 17
     else:
         # Nothing announced: the first step of the shared backoff (jittered down to 80%).
-        assert BACKOFF_FIRST * 0.8 <= caught.value.retry_after <= BACKOFF_FIRST
+        assert THROTTLE_FIRST * 0.8 <= caught.value.retry_after <= THROTTLE_FIRST
     no_token(caught.value)
 
 

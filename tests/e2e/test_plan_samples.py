@@ -178,12 +178,12 @@ async def _operator_pass(body: dict[str, Any] | None) -> dict[str, Any]:
         post_event=lambda record, event: None,
     )
     try:
-        outcome = await runtime.reconcile_integration(IntegrationRecord.from_body(body))
+        outcome = await runtime.poll(IntegrationRecord.from_body(body))
     finally:
         await runtime.aclose()
         runtime.kube.api.close()
     assert outcome.error is None, outcome.error
-    return runtime.written[body["metadata"]["uid"]]
+    return runtime.statuses.written[body["metadata"]["uid"]]
 
 
 def _blocks(out: str) -> dict[str, list[str]]:

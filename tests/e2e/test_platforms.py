@@ -136,9 +136,20 @@ def test_read_only_credentials_are_reported_without_a_hot_loop(
     sim, url = served
     sandbox.add_platform("suite", row.product, url, row.read_only_secret, row.credentials)
     sandbox.create("pay", platform="suite", **row.spec())
-    status = sandbox.wait_status("pay", lambda s: reason(s) == "CredentialsRejected")
+    # Not "rejected": the platform took the credentials for the listing and refused
+    # the write, so the fix is the token's permission, not a new token.
+    status = sandbox.wait_status("pay", lambda s: reason(s) == "PermissionDenied")
     assert ready(status) == "False"
     assert status["lastError"].startswith("cannot create")
+    assert "the credentials are accepted but may not make this change" in status["lastError"]
+
+    def read_only_platform() -> dict[str, Any] | None:
+        found = sandbox.k8s.read_object("alertplatforms", "suite", namespace="default") or {}
+        platform_status: dict[str, Any] = found.get("status", {})
+        return platform_status if platform_status.get("credentials") == "ReadOnly" else None
+
+    platform_status = wait_for(read_only_platform, timeout=10)
+    assert [c["reason"] for c in platform_status["conditions"]] == ["PermissionDenied"]
     sandbox.assert_quiet("pay")
     assert row.objects(sim) == []
     sandbox.secrets.update(row.read_only_secret.values())

@@ -8,12 +8,16 @@ nothing to Kubernetes while nothing changes.
 import os
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
+import httpx
 import pytest
 
-from tests.support.sandbox import Sandbox
+from alertsim.grafana_oncall import GrafanaOnCallSimulator, Rate
+from tests.support.sandbox import TOKEN, Sandbox
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
@@ -34,7 +38,7 @@ def operator_process(sandbox: Sandbox, mode: str, **env: str) -> Iterator[None]:
     }
     with (sandbox.kubeconfig.parent / "operator.log").open("wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "alertsync", "run", "-A", "--health", ""],
+            [sys.executable, "-m", "alertsync", "run", "-A", "--health", "", "--metrics", ""],
             env=environment,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -94,16 +98,77 @@ def test_per_object_baseline_reads_and_writes_each_integration(sandbox: Sandbox)
     assert written == N
 
 
-def test_repairs_beyond_the_cycle_budget_wait_for_the_next_cycle(sandbox: Sandbox) -> None:
+def test_a_drift_storm_is_repaired_on_the_queue_with_one_write_each(sandbox: Sandbox) -> None:
     sandbox.apply_platform(resync="1s")
     names = ["a", "b", "c"]
     for name in names:
         sandbox.create(name, displayName=name)
-    with operator_process(sandbox, "batched", ALERTSYNC_MAX_REPAIRS_PER_CYCLE="1"):
+    with operator_process(sandbox, "batched"):
         ids = [sandbox.wait_ready(name, timeout=30)["webhookId"] for name in names]
+        requests = sandbox.oncall.requests
+        puts, gets = requests.count("PUT"), requests.count("GET", ONE)
         for id_, name in zip(ids, names, strict=True):
             sandbox.oncall.rename(id_, f"{name} renamed")
         for name in names:
             sandbox.wait_status(name, lambda s: s["driftCount"] == 1, timeout=20)
-    log = (sandbox.kubeconfig.parent / "operator.log").read_text()
-    assert "repairs deferred to the next resync (at most 1 a cycle)" in log
+        wait_for(
+            lambda: all((sandbox.oncall.get(i) or {}).get("name") in names for i in ids),
+            timeout=10,
+        )
+    # Found in the listing, repaired from it: a PUT each, no re-read, no confirming GET.
+    assert requests.count("PUT") - puts == len(names)
+    assert requests.count("GET", ONE) - gets == 0
+
+
+class Counting:
+    """A simulator behind a tally of the answers' status codes."""
+
+    def __init__(self, sim: GrafanaOnCallSimulator) -> None:
+        self.sim = sim
+        self.statuses: Counter[int] = Counter()
+
+    async def handle(self, request: httpx.Request) -> httpx.Response:
+        response = await self.sim.handle(request)
+        self.statuses[response.status_code] += 1
+        return response
+
+
+def rate_limited_platform(sandbox: Sandbox, rate: Rate, **spec: Any) -> Counting:
+    counting = Counting(GrafanaOnCallSimulator(tokens={TOKEN: "admin"}, rate=rate))
+    url = sandbox.serve(counting)
+    sandbox.add_platform(
+        "budget", "grafana-oncall", url, {"token": TOKEN}, {"key": "token"}, "30s", **spec
+    )
+    return counting
+
+
+def test_a_mass_create_costs_one_write_each_plus_the_listing(sandbox: Sandbox) -> None:
+    n = 40
+    counting = rate_limited_platform(sandbox, Rate(300, 60.0))
+    for i in range(n):
+        sandbox.create(f"m{i}", platform="budget", displayName=f"mass {i}")
+    with operator_process(sandbox, "batched"):
+        for i in range(n):
+            sandbox.wait_ready(f"m{i}", timeout=60)
+    requests = counting.sim.requests
+    assert requests.count("POST") == n
+    assert requests.count("GET", ONE) == 0  # no re-read after a create, no lookup by name
+    # The resync's listing and, at most, one a job needed: never one per create.
+    assert requests.count("GET", LIST) <= 3
+    assert counting.statuses[429] == 0
+
+
+def test_a_small_budget_converges_without_a_storm_of_429s(sandbox: Sandbox) -> None:
+    """The platform allows 10 requests in any 5 s, far below the default budget: each
+    429 pauses the whole account until the time the platform names."""
+    n = 24
+    counting = rate_limited_platform(sandbox, Rate(10, 5.0))
+    for i in range(n):
+        sandbox.create(f"s{i}", platform="budget", displayName=f"small {i}")
+    with operator_process(sandbox, "batched"):
+        for i in range(n):
+            sandbox.wait_ready(f"s{i}", timeout=90)
+    assert len(counting.sim.integrations()) == n  # no create carried out twice
+    # The requests in flight when the first 429 came, then about one per window of
+    # the platform's while the account slows down to it: never one per request.
+    assert counting.statuses[429] <= n // 2, counting.statuses

@@ -316,7 +316,19 @@ TRANSIENT = [
 ]
 
 
-@pytest.mark.parametrize("error", TRANSIENT, ids=lambda e: e.reason)
+async def test_a_working_integration_waiting_for_the_budget_stays_healthy() -> None:
+    """Waiting for the platform's rate limit says nothing of whether the object works."""
+    integration = await healthy()
+    error = TRANSIENT[1]
+    integration.platform.observe_error = error
+    await integration.reconcile()
+    assert integration.condition("Ready") == ("True", "Reconciled")
+    assert integration.condition("Synced") == ("False", error.reason)
+    assert argocd_health(integration.obj)[0] == "Healthy"
+    assert kstatus(integration.obj) == "Current"
+
+
+@pytest.mark.parametrize("error", TRANSIENT[:1], ids=lambda e: e.reason)
 async def test_a_platform_that_fails_for_a_while_is_progressing(error: AlertSyncError) -> None:
     integration = await healthy()
     integration.platform.observe_error = error

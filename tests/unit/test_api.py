@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from alertsync.api import SEED_FIELDS, ApiServer, Backend
+from alertsync.api import QUEUED_BEHIND, SEED_FIELDS, ApiServer, Backend, Reconciled
 from alertsync.models import AlertIntegrationStatus
 from tests.support.openapi import OPENAPI, conforms
 
@@ -43,12 +43,14 @@ class FakeOperator:
     def __init__(self) -> None:
         self.reconciled: list[str] = []
         self.delay = 0.0
+        self.queued_behind = 0
         self.statuses = {"plat-001-abc": [status("integ-001", drift=20), status("integ-002")]}
 
-    async def reconcile(self, uid: str) -> Sequence[AlertIntegrationStatus] | None:
+    async def reconcile(self, uid: str) -> Reconciled | None:
         self.reconciled.append(uid)
         await asyncio.sleep(self.delay)
-        return self.statuses.get(uid)
+        found = self.statuses.get(uid)
+        return None if found is None else (found, self.queued_behind)
 
     def entries(self, uid: str | None) -> Sequence[AlertIntegrationStatus] | None:
         if uid is None:
@@ -75,6 +77,15 @@ async def api(fake: FakeOperator) -> AsyncIterator[httpx.AsyncClient]:
 BEARER = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
 
 
+async def test_the_answer_says_how_much_work_was_queued_before_it(
+    api: httpx.AsyncClient, fake: FakeOperator
+) -> None:
+    fake.queued_behind = 42
+    response = await api.post(SEED.format(uuid="plat-001-abc"), headers=BEARER, content="{}")
+    assert response.status_code == 200
+    assert response.headers[QUEUED_BEHIND] == "42"
+
+
 async def test_the_seeds_example_request_answers_every_seed_field(
     api: httpx.AsyncClient, fake: FakeOperator
 ) -> None:
@@ -84,6 +95,7 @@ async def test_the_seeds_example_request_answers_every_seed_field(
 
     assert response.status_code == 200
     conforms(response, SEED.format(uuid="{platformUuid}"), "post")
+    assert response.headers[QUEUED_BEHIND] == "0"
     first, second = response.json()
     assert list(first) == list(SEED_FIELDS)
     assert first == {

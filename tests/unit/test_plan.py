@@ -18,6 +18,7 @@ from alertsim.demo import Platforms
 from alertsim.grafana_oncall import GrafanaOnCallSimulator
 from alertsync import plan as planning
 from alertsync.config import OperatorConfig
+from alertsync.connector import Connector
 from alertsync.kube import Kube
 from alertsync.models import AlertIntegrationStatus, TargetState
 from alertsync.plan import (
@@ -36,8 +37,8 @@ from alertsync.platforms import build_adapter
 from alertsync.platforms.base import DesiredIntegration, Match
 from alertsync.reconcile import Dependencies, IntegrationResource, reconcile
 from alertsync.records import PlatformRecord
-from alertsync.runtime import Runtime
 from alertsync.status import to_wire
+from alertsync.watchcache import WatchCache
 from tests.support.accounts import platform_account
 
 ROOT = Path(__file__).parents[2]
@@ -108,14 +109,11 @@ async def operator_pass(box: Sandbox, manifests: Manifests, name: str) -> dict[s
     """A real reconcile with the real adapters, as the operator would have run it: the body
     as the cluster then holds it (uid, generation and the status it wrote)."""
     body = next(b for b in manifests.integrations if b["metadata"]["name"] == name)
-    runtime = Runtime(
-        cast(Kube, planning.Sources(manifests, None)),
-        OperatorConfig(),
-        post_event=lambda record, event: None,
-        transport=box.transport,
-    )
+    sources = planning.Sources(manifests, None)
+    cache = WatchCache()
+    connector = Connector(cast(Kube, sources), OperatorConfig(), cache, box.transport)
     for platform in manifests.platforms:
-        runtime.track_platform(
+        cache.track_platform(
             PlatformRecord.from_body(
                 {**platform, "metadata": {**platform["metadata"], "uid": "platform-uid"}}
             )
@@ -133,10 +131,10 @@ async def operator_pass(box: Sandbox, manifests: Manifests, name: str) -> dict[s
         status=AlertIntegrationStatus(),
     )
     deps = Dependencies(
-        runtime.resolve, runtime.adapter_for, write, read_secret=runtime.kube.read_secret
+        connector.resolve, connector.adapter_for, write, read_secret=sources.read_secret
     )
     outcome = await reconcile(resource, deps)
-    await runtime.aclose()
+    await connector.aclose()
     assert outcome.error is None, outcome.error
     for sim in box.sims.values():
         sim.requests.clear()

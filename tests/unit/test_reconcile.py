@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import pytest
 
@@ -29,7 +29,9 @@ from alertsync.platforms.base import (
     Observation,
     PlatformAccount,
     PlatformAdapter,
+    ReadSecret,
 )
+from alertsync.platforms.zstack.adapter import ZStackAdapter
 from alertsync.reconcile import Dependencies, IntegrationResource, Outcome, reconcile
 from tests.support.accounts import platform_account
 
@@ -156,6 +158,18 @@ class FakeAdapter(PlatformAdapter):
 
 
 @dataclass
+class ZStackSecretsAdapter(FakeAdapter):
+    """The fake with the real ZStack adapter's Secret hook."""
+
+    def __init__(self, fake: FakeAdapter) -> None:
+        self.__dict__.update(fake.__dict__)
+
+    async def with_secrets(
+        self, desired: DesiredIntegration, read_secret: ReadSecret
+    ) -> DesiredIntegration:
+        return await ZStackAdapter.with_secrets(cast(ZStackAdapter, self), desired, read_secret)
+
+
 class DeletingFakeAdapter(FakeAdapter):
     """A platform with no enable switch: disabled means deleted (Confluent)."""
 
@@ -659,7 +673,9 @@ async def test_a_failure_retried_unchanged_but_for_its_request_id_writes_the_sam
 
 
 async def test_a_secret_the_block_names_is_read_in_the_namespace_and_handed_over() -> None:
+    """The platform's with_secrets hook (ZStack's endpoint password) fills in the block."""
     world = World(account=replace(ACCOUNT, product_type=ProductType.ZSTACK))
+    world.adapter = ZStackSecretsAdapter(world.adapter)
     world.secrets[("team", "hook-auth")] = {"password": "endpoint-password-9c1e"}
     spec = {
         **SPEC,

@@ -11,6 +11,7 @@ import httpx
 from pydantic import ValidationError
 
 from alertsync.config import OperatorConfig
+from alertsync.connector import Connector
 from alertsync.errors import (
     AdoptionRefusedError,
     AlertSyncError,
@@ -38,7 +39,7 @@ from alertsync.platforms.base import (
 )
 from alertsync.reconcile import Dependencies, IntegrationResource, Outcome, reconcile
 from alertsync.records import PlatformRecord
-from alertsync.runtime import Runtime
+from alertsync.watchcache import WatchCache
 
 logger = logging.getLogger(__name__)
 
@@ -76,25 +77,21 @@ async def plan(
 ) -> list[PlannedResource]:
     """One planned pass per AlertIntegration in `manifests`, in their order."""
     sources = Sources(manifests, kube)
-    # cast: Sources has the runtime's two reads of Kube and nothing else, on purpose.
-    runtime = Runtime(
-        cast(Kube, sources),
-        config or OperatorConfig(),
-        post_event=lambda record, event: None,
-        transport=transport,
-    )
+    cache = WatchCache()
+    # cast: Sources has the connector's reads of Kube and nothing else, on purpose.
+    connector = Connector(cast(Kube, sources), config or OperatorConfig(), cache, transport)
     for body in manifests.platforms:
-        runtime.track_platform(PlatformRecord.from_body(_with_uid(body)))
+        cache.track_platform(PlatformRecord.from_body(_with_uid(body)))
     gate = asyncio.Semaphore(CONCURRENCY)
 
     async def one(body: dict[str, Any]) -> PlannedResource:
         async with gate:
-            return await _plan_one(body, sources, runtime)
+            return await _plan_one(body, sources, connector)
 
     try:
         return list(await asyncio.gather(*(one(body) for body in manifests.integrations)))
     finally:
-        await runtime.aclose()
+        await connector.aclose()
 
 
 def _with_uid(body: Mapping[str, Any]) -> dict[str, Any]:
@@ -109,7 +106,9 @@ def _placeholder_uid(kind: str, namespace: str | None, name: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"alertsync-plan:{kind}/{namespace}/{name}"))
 
 
-async def _plan_one(body: dict[str, Any], sources: Sources, runtime: Runtime) -> PlannedResource:
+async def _plan_one(
+    body: dict[str, Any], sources: Sources, connector: Connector
+) -> PlannedResource:
     meta = body["metadata"]
     namespace, name = str(meta["namespace"]), str(meta["name"])
     raw = body.get("spec")
@@ -124,7 +123,7 @@ async def _plan_one(body: dict[str, Any], sources: Sources, runtime: Runtime) ->
     recorders: list[RecordingAdapter] = []
 
     def adapter_for(account: PlatformAccount) -> PlatformAdapter:
-        recorder = RecordingAdapter(runtime.adapter_for(account))
+        recorder = RecordingAdapter(connector.adapter_for(account))
         recorders.append(recorder)
         return recorder
 
@@ -132,7 +131,7 @@ async def _plan_one(body: dict[str, Any], sources: Sources, runtime: Runtime) ->
         """The pending-create record: a plan writes nothing."""
 
     deps = Dependencies(
-        resolve_platform=runtime.resolve,
+        resolve_platform=connector.resolve,
         adapter_for=adapter_for,
         write_status=no_status_write,
         read_secret=sources.read_secret,

@@ -15,6 +15,7 @@ from alertsync.platforms.base import (
     Match,
     Observation,
     PlatformAdapter,
+    ReadSecret,
 )
 
 # The id a planned create would get: unknown until the platform assigns it.
@@ -68,6 +69,11 @@ class RecordingAdapter(PlatformAdapter):
 
     def validate(self, desired: DesiredIntegration) -> None:
         self.real.validate(desired)
+
+    async def with_secrets(
+        self, desired: DesiredIntegration, read_secret: ReadSecret
+    ) -> DesiredIntegration:
+        return await self.real.with_secrets(desired, read_secret)
 
     async def check(self) -> None:
         await self.real.check()

@@ -1,28 +1,42 @@
 """Platform adapters, and the one place that knows which adapter serves which product.
 
-Each platform is a package here with a `build(account, http_client)` function.
+Each platform is a package here with a `build(account, http_client)` function;
+the registry below names them all, so readers and tools see every dependency.
 """
 
-import importlib
+import os
 from collections.abc import Callable
 
 import httpx
 
+from alertsync import __version__
 from alertsync.models import ProductType
+from alertsync.platforms import confluent, grafana_oncall, ilert, mackerel, zstack
 from alertsync.platforms.base import PlatformAccount, PlatformAdapter
 from alertsync.platforms.http import DEFAULT_TIMEOUT
 from alertsync.redaction import register_secret
 
-__all__ = ["SUPPORTED", "build_adapter"]
+__all__ = ["BUILDERS", "SUPPORTED", "build_adapter", "user_agent"]
 
-PACKAGES = {
-    ProductType.GRAFANA_ONCALL: "grafana_oncall",
-    ProductType.CONFLUENT: "confluent",
-    ProductType.MACKEREL: "mackerel",
-    ProductType.ILERT: "ilert",
-    ProductType.ZSTACK: "zstack",
+Build = Callable[[PlatformAccount, httpx.AsyncClient], PlatformAdapter]
+
+BUILDERS: dict[ProductType, Build] = {
+    ProductType.GRAFANA_ONCALL: grafana_oncall.build,
+    ProductType.CONFLUENT: confluent.build,
+    ProductType.MACKEREL: mackerel.build,
+    ProductType.ILERT: ilert.build,
+    ProductType.ZSTACK: zstack.build,
 }
-SUPPORTED = frozenset(PACKAGES)
+SUPPORTED = frozenset(BUILDERS)
+
+
+def user_agent() -> str:
+    """``alertsync/<version> (<pod>)``: which replica sent a request, in a platform's audit log.
+
+    The pod is kopf's peering identity (``POD_ID``, the Pod's name in the chart).
+    """
+    pod = os.environ.get("POD_ID", "").strip()
+    return f"alertsync/{__version__} ({pod})" if pod else f"alertsync/{__version__}"
 
 
 def build_adapter(
@@ -32,12 +46,13 @@ def build_adapter(
 
     `transport` lets tests serve a simulator in process.
     """
-    package = PACKAGES.get(account.product_type)
-    if package is None:
+    build = BUILDERS.get(account.product_type)
+    if build is None:
         raise NotImplementedError(account.product_type)
     for secret in (account.token, account.username):
         if secret is not None:
             register_secret(secret.get_secret_value())
-    module = importlib.import_module(f"alertsync.platforms.{package}")
-    build: Callable[[PlatformAccount, httpx.AsyncClient], PlatformAdapter] = module.build
-    return build(account, httpx.AsyncClient(timeout=DEFAULT_TIMEOUT, transport=transport))
+    client = httpx.AsyncClient(
+        timeout=DEFAULT_TIMEOUT, transport=transport, headers={"User-Agent": user_agent()}
+    )
+    return build(account, client)

@@ -6,7 +6,7 @@ and every created object carries a marker (`marker(uid)`) so that a later
 platform match the spec. `delete` treats "already gone" as success.
 """
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -14,7 +14,10 @@ from typing import Any, ClassVar, Protocol
 
 from pydantic import SecretStr
 
+from alertsync.errors import CredentialsMissingError
 from alertsync.models import CurrentState, LabelSelector, PlatformKind, ProductType, TargetState
+from alertsync.platforms.http import Throttle
+from alertsync.redaction import register_secret
 
 __all__ = [
     "DeliveryTest",
@@ -23,8 +26,26 @@ __all__ = [
     "Observation",
     "PlatformAccount",
     "PlatformAdapter",
+    "ReadSecret",
     "marker",
+    "secret_value",
 ]
+
+# A Secret's data in a namespace, or None when there is no such Secret.
+ReadSecret = Callable[[str, str], Awaitable[dict[str, str] | None]]
+
+
+async def secret_value(read: ReadSecret, namespace: str, name: str, key: str, field: str) -> str:
+    """One key of a Secret a spec names by `field`; registered so it is never logged."""
+    data = await read(namespace, name)
+    value = (data or {}).get(key, "").strip()
+    if not value:
+        raise CredentialsMissingError(
+            f"{field}: Secret {namespace}/{name} "
+            + ("does not exist" if data is None else f"has no key {key!r}")
+        )
+    register_secret(value)
+    return value
 
 
 def marker(uid: str) -> str:
@@ -163,6 +184,16 @@ class PlatformAdapter(Protocol):
     async def aclose(self) -> None: ...
 
     # -- optional capabilities: the defaults mean "this platform has none" ----
+
+    def throttle(self) -> Throttle | None:
+        """The account's client-side budget, shared by every request it sends."""
+        return None
+
+    async def with_secrets(
+        self, desired: DesiredIntegration, read_secret: ReadSecret
+    ) -> DesiredIntegration:
+        """Fill in write-only values that the block names in Secrets (never compared)."""
+        return desired
 
     async def open_alerts(self, desired: DesiredIntegration, observed: Observation) -> int | None:
         """How many alerts the object has open now (status.openAlerts), or None."""

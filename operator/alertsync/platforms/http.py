@@ -7,10 +7,10 @@ adapters and the reconciler never see an httpx exception.
 
 import asyncio
 import contextlib
+import email.utils
 import json as jsonlib
 import logging
 import math
-import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -22,12 +22,15 @@ import httpx
 from alertsync import metrics
 from alertsync.errors import (
     CredentialsError,
+    PermissionDeniedError,
     PlatformRejectedError,
     PlatformUnavailableError,
     RateLimitedError,
 )
 from alertsync.platforms.circuit import Circuit
+from alertsync.platforms.concurrency import AdaptiveLimit
 from alertsync.redaction import redact
+from alertsync.retry import throttle_backoff
 
 __all__ = [
     "MAX_ANNOUNCED_WAIT",
@@ -43,9 +46,6 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
-# A 429 without a wait in it (iLert, Mackerel, ZStack): back off 10 s, 20 s,
-# 40 s... up to two minutes, each with jitter so that replicas do not align.
-BACKOFF_FIRST, BACKOFF_CAP = 10.0, 120.0
 # acquire re-checks after each wait; a bound, in case a clock does not move.
 MAX_WAKEUPS = 50
 # No answer of any platform comes near this (a page of 250 objects is well under
@@ -56,6 +56,10 @@ MAX_RESPONSE_BYTES = 10 * 2**20
 MAX_PAGES = 1000
 # A wait a platform announces is honoured up to a day; `inf` or 1e400 is no wait.
 MAX_ANNOUNCED_WAIT = 86_400.0
+WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# After 429s our rate drops by 30 % each, to no less than this share of the limit,
+# and wins back 1/RECOVERY_STEPS of the gap with each request that goes through.
+MIN_RATE_SHARE, RECOVERY_STEPS = 0.05, 300
 
 
 @dataclass(frozen=True)
@@ -72,7 +76,8 @@ class Throttle:
     """Client-side limits for one platform account, shared by all its reconciles.
 
     Three things hold a request back: our own per-minute limit (a token bucket
-    holding ten seconds' worth, so a listing of a few pages goes out at once),
+    holding three seconds' worth, so a listing of a few pages goes out at once
+    while no minute ever sees more than 105 % of the limit),
     the platform's "wait until" after a 429, and the window a platform announces
     in its headers (Confluent): when that is spent, nothing is sent until it
     resets. Short waits are waited out; a longer one raises RateLimitedError so
@@ -88,7 +93,8 @@ class Throttle:
         probe_first: bool = False,
     ):
         self.rate = per_minute / 60.0 if per_minute else None
-        self.capacity = max(1.0, (per_minute or 0) / 6.0)
+        self.limit = self.rate
+        self.capacity = max(1.0, (per_minute or 0) / 20.0)
         self.tokens = self.capacity
         self.clock, self.sleep = clock, sleep
         self.max_wait = max_wait
@@ -110,36 +116,66 @@ class Throttle:
         self.strikes = 0
         self._lock = asyncio.Lock()
 
+    def per_second(self) -> float | None:
+        """Requests a second this account may send, where known."""
+        if self.rate is not None:
+            return self.rate
+        if self.window_limit and self.window_span > 0:
+            return self.window_limit / self.window_span
+        return None
+
     def block(self, seconds: float) -> None:
+        """The platform said 429: nothing goes until then, and no more bursts after."""
+        again = self.clock() < self.blocked_until  # another answer of the same episode
         self.blocked_until = max(self.blocked_until, self.clock() + seconds)
+        # Our limit is above the platform's real one (a stricter plan, another
+        # user of the key): from now on requests go at a steady pace, one at a
+        # time, so that the next window costs at most one 429, not a burst of them.
+        self.capacity = 1.0
+        self.tokens = min(self.tokens, 0.0)
+        if self.rate is not None and self.limit is not None and not again:
+            # ...and slower (multiplicative decrease), won back slowly on success.
+            self.rate = max(self.limit * MIN_RATE_SHARE, self.rate * 0.7)
+
+    def succeeded(self) -> None:
+        """A request went through: a rate slowed by 429s creeps back to the limit."""
+        self.strikes = 0
+        if self.rate is not None and self.limit is not None and self.rate < self.limit:
+            self.rate = min(self.limit, self.rate + (self.limit - self.rate) / RECOVERY_STEPS)
 
     def blocked_for(self) -> float:
         return max(0.0, self.blocked_until - self.clock())
 
     def backoff(self) -> float:
-        """The wait after a 429 that named none: 10 s, 20 s, 40 s... with jitter."""
-        seconds = min(BACKOFF_CAP, BACKOFF_FIRST * 2.0**self.strikes)
+        """The wait after a 429 that named none (alertsync.retry decides how long)."""
+        seconds = throttle_backoff(self.strikes)
         self.strikes += 1
-        jitter: float = random.uniform(0.8, 1.0)  # noqa: S311 - jitter, not a secret
-        return seconds * jitter
+        return seconds
 
-    def note_window(self, window: RateWindow, in_flight: int) -> None:
-        """Take in an answer's announced window; requests still in flight use it up too."""
+    def note_window(self, window: RateWindow, in_flight: int, sent_at: float | None = None) -> None:
+        """Take in an answer's announced window; requests still in flight use it up too.
+
+        `sent_at` (this throttle's clock) tells a late answer from a window that
+        has ended since from the platform changing the window it is in.
+        """
         self.strikes = 0
         self.learned.set()
         now = self.clock()
         ends = now + window.reset_seconds
         left = max(0, window.remaining - in_flight)
-        if self.window_remaining is None:
-            self.window_remaining = left  # the first answer
-        elif not self.window_estimated and ends < self.window_ends - 1.0:
-            return  # from a window that has ended: answers only ever arrive late
-        elif self.window_estimated or now < self.window_ends - 1.0:
-            # The window we are in (answers come late and out of order): within
-            # one window the lowest count is the truest.
-            self.window_remaining = min(self.window_remaining, left)
-        else:
-            self.window_remaining = left  # the known window has ended: a newer one
+        same_limit = window.limit is None or window.limit == self.window_limit
+        if self.window_remaining is not None and same_limit:
+            began = self.window_ends - self.window_span
+            if sent_at is not None and sent_at < began:
+                return  # counted in a window that has ended since: nothing of ours
+            if self.window_estimated or now < self.window_ends - 1.0:
+                # The window we are in (answers come late and out of order):
+                # within one window the lowest count is the truest, and the
+                # newest word on when it ends wins, sooner or later.
+                left = min(self.window_remaining, left)
+        # else: the first answer, a known window that has ended, or a new limit
+        # (a stricter plan, a shorter window): the newest announcement is the window.
+        self.window_remaining = left
         self.window_ends = ends
         self.window_estimated = False
         self.window_span = window.reset_seconds
@@ -205,18 +241,30 @@ class Throttle:
 
 
 def header_seconds(response: httpx.Response, *names: str) -> float | None:
-    """The first of `names` that holds relative seconds (never an epoch here)."""
+    """The first of `names` that holds a wait: relative seconds (never an epoch here)
+    or, as RFC 9110 allows for Retry-After, an HTTP date."""
     for name in names:
         value = response.headers.get(name)
         if value is None:
             continue
+        seconds: float | None
         try:
             seconds = float(value)
         except ValueError:
-            continue
-        if math.isfinite(seconds):
+            seconds = _seconds_until(value)
+        if seconds is not None and math.isfinite(seconds):
             return min(max(0.0, seconds), MAX_ANNOUNCED_WAIT)
     return None
+
+
+def _seconds_until(value: str) -> float | None:
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:  # RFC 9110 dates are GMT; an unzoned one is read as such
+        when = when.replace(tzinfo=UTC)
+    return (when - datetime.now(UTC)).total_seconds()
 
 
 def json_of(response: httpx.Response) -> Any:
@@ -239,11 +287,15 @@ class PlatformHttp:
     describe_error: Callable[[httpx.Response], str]
     retry_after: Callable[[httpx.Response], float | None]
     # The metrics' platform label: the product type.
-    platform: str = "unknown"
+    platform: str = ""  # no product: metrics.NO_PLATFORM
+    # Whether a 403 says the token itself is bad (OnCall answers 403 "Invalid token."
+    # to any request) rather than that it may not make this write.
+    bad_token: Callable[[httpx.Response], bool] = lambda _: False
     # The window a platform announces in its headers, if it does (Confluent).
     rate_window: Callable[[httpx.Response], RateWindow | None] = lambda _: None
-    # Requests to one account at once, whatever the number of reconciles.
-    in_flight: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(8))
+    # Requests to one account at once, whatever the number of reconciles;
+    # fewer while the platform answers slowly or with 5xx.
+    in_flight: AdaptiveLimit = field(default_factory=AdaptiveLimit)
     sent: int = 0
     circuit: Circuit = field(default_factory=Circuit)
 
@@ -287,15 +339,19 @@ class PlatformHttp:
         try:
             # Sent from acquire to answer: every one of them spends the window.
             self.sent += 1
+            slot = await self.in_flight.acquire()
+            started = time.monotonic()  # latency, not the wait for a slot
+            sent_at = self.throttle.clock()
             try:
-                async with self.in_flight:
-                    started = time.monotonic()  # latency, not the wait for a slot
-                    response = await self.client.request(
-                        method, url, json=json, params=params, headers=dict(self.auth_headers)
-                    )
-                    code = str(response.status_code)
+                response = await self.client.request(
+                    method, url, json=json, params=params, headers=dict(self.auth_headers)
+                )
+                code = str(response.status_code)
             finally:
                 self.sent -= 1
+                # 429 too: requests in flight when the budget ran out are refused together.
+                failed = code in ("timeout", "error", "429") or code.startswith("5")
+                await self.in_flight.release(slot, failed=failed)
         except httpx.TimeoutException:
             code = "timeout"
             self.throttle.answered()
@@ -339,7 +395,7 @@ class PlatformHttp:
             self.circuit.succeeded()
         window = self.rate_window(response)
         if window is not None:
-            self.throttle.note_window(window, in_flight=self.sent)
+            self.throttle.note_window(window, in_flight=self.sent, sent_at=sent_at)
         else:
             self.throttle.answered()
         logger.debug("%s %s -> %d", method, httpx.URL(url).path, response.status_code)
@@ -351,7 +407,7 @@ class PlatformHttp:
                 f"{MAX_RESPONSE_BYTES // 2**20} MiB; refused"
             )
         if 200 <= response.status_code < 300 or response.status_code in ok_statuses:
-            self.throttle.strikes = 0
+            self.throttle.succeeded()
             return response
         self.raise_for(response, what)
 
@@ -383,11 +439,25 @@ class PlatformHttp:
             seconds = self.throttle.backoff() if announced is None else announced
             self.throttle.block(seconds)
             raise RateLimitedError(f"{message} (retry in {seconds:.0f}s)", seconds)
+        if status == 403 and _method_of(response) in WRITES and not self.bad_token(response):
+            # Reads worked with these credentials (the resync lists first): a
+            # write refused is a token without write permission, not a bad token.
+            raise PermissionDeniedError(
+                f"{message} (the credentials are accepted but may not make this change: "
+                "give the token write permission on the platform)"
+            )
         if status in (401, 403):
             raise CredentialsError(message)
         if status >= 500:
             raise PlatformUnavailableError(message)
         raise PlatformRejectedError(message, status)
+
+
+def _method_of(response: httpx.Response) -> str:
+    try:
+        return response.request.method
+    except RuntimeError:  # a response made by hand, with no request behind it
+        return "GET"
 
 
 def _clip(text: str, limit: int = 300) -> str:

@@ -1,6 +1,6 @@
 """ConfluentClient against the Confluent Cloud simulator, in process (no sockets).
 
-Every documented answer of notifications/v1 (shared/platforms/confluent.md, the seed) must
+Every documented answer of notifications/v1 (docs/platforms/confluent.md) must
 come out of the client as data or as one of AlertSync's errors whose message names the
 operation, the offending field and the request id, and never the API key or its secret.
 Rate limits run on one ManualClock shared by the simulator and the throttle: nothing sleeps.
@@ -21,6 +21,7 @@ from alertsync.errors import (
     AlertSyncError,
     CredentialsError,
     CredentialsMissingError,
+    PermissionDeniedError,
     PlatformRejectedError,
     PlatformUnavailableError,
     RateLimitedError,
@@ -497,11 +498,13 @@ def test_every_failure_field_parses() -> None:
             "Valid authentication credentials must be provided",
         ),
         (
+            # A write refused to a key the platform knows: not a bad key, a missing role.
             403,
-            CredentialsError,
+            PermissionDeniedError,
             "403 [request id req-1] User Access Unauthorized (user_unauthorized): The user "
             "'mcfly' is not allowed to access the 'delorean' resource without the "
-            "'plutonium' role.",
+            "'plutonium' role. (the credentials are accepted but may not make this change: "
+            "give the token write permission on the platform)",
         ),
         (404, PlatformRejectedError, "404 [request id req-1] Not Found"),
         (

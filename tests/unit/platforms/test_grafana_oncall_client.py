@@ -1,6 +1,6 @@
 """GrafanaOnCallClient against the Grafana OnCall simulator, in process (no sockets).
 
-Every documented answer of the public API v1 (shared/platforms/grafana-oncall.md) must
+Every documented answer of the public API v1 (docs/platforms/grafana-oncall.md) must
 come out of the client either as data or as one of AlertSync's errors, with a message
 that names the operation, the object and the platform's own words, and never the token.
 """
@@ -17,6 +17,7 @@ from alertsim.grafana_oncall import GrafanaOnCallSimulator, Rate
 from alertsync.errors import (
     AlertSyncError,
     CredentialsError,
+    PermissionDeniedError,
     PlatformRejectedError,
     PlatformUnavailableError,
     RateLimitedError,
@@ -24,7 +25,7 @@ from alertsync.errors import (
 from alertsync.models import PlatformKind
 from alertsync.platforms import build_adapter
 from alertsync.platforms.grafana_oncall import GrafanaOnCallAdapter, GrafanaOnCallClient
-from alertsync.platforms.grafana_oncall.client import describe_error, retry_after
+from alertsync.platforms.grafana_oncall.client import bad_token, describe_error, retry_after
 from alertsync.platforms.http import PlatformHttp, Throttle
 from tests.support.accounts import platform_account
 from tests.support.transport import Handler, capped
@@ -78,6 +79,7 @@ def make_client(
         throttle=Throttle(per_minute, clock=clock, sleep=sleep),
         describe_error=describe_error,
         retry_after=retry_after,
+        bad_token=bad_token,
     )
     return GrafanaOnCallClient(http)
 
@@ -330,23 +332,26 @@ async def test_a_missing_token_is_a_credentials_error(
         await client.http.client.aclose()
 
 
-async def test_a_viewer_may_read_but_writing_is_a_credentials_error_with_the_permission_text(
+async def test_a_viewer_may_read_but_writing_is_permission_denied_with_the_permission_text(
     viewer: GrafanaOnCallClient, sim: GrafanaOnCallSimulator
 ) -> None:
     made = sim.add_integration(name="read me")
     assert await viewer.get_integration(made["id"]) is not None
     assert len(await viewer.list_integrations()) == 1
 
-    with pytest.raises(CredentialsError) as caught:
+    with pytest.raises(PermissionDeniedError) as caught:
         await viewer.create_integration({"type": "webhook", "name": "mine"})
     assert str(caught.value) == (
-        "cannot create integration 'mine': 403 You do not have permission to perform this action."
+        "cannot create integration 'mine': 403 You do not have permission to perform this "
+        "action. (the credentials are accepted but may not make this change: give the token "
+        "write permission on the platform)"
     )
+    assert caught.value.reason == "PermissionDenied"
     no_secrets(caught.value)
 
-    with pytest.raises(CredentialsError, match=f"delete integration {made['id']}: 403 You do"):
+    with pytest.raises(PermissionDeniedError, match=f"delete integration {made['id']}: 403 You"):
         await viewer.delete_integration(made["id"])
-    with pytest.raises(CredentialsError, match=r"start maintenance .* 403 You do not have"):
+    with pytest.raises(PermissionDeniedError, match=r"start maintenance .* 403 You do not have"):
         await viewer.start_maintenance(made["id"], "debug", 60)
     assert sim.get(made["id"]) is not None
 
@@ -761,19 +766,30 @@ async def test_an_unlimited_throttle_never_waits() -> None:
     assert now() == start
 
 
-async def test_the_throttle_allows_a_ten_second_burst_then_spaces_requests() -> None:
-    throttle = Throttle(60, clock=now, sleep=now.sleep)  # one a second, bursts of ten
+async def test_the_throttle_allows_a_three_second_burst_then_spaces_requests() -> None:
+    throttle = Throttle(60, clock=now, sleep=now.sleep)  # one a second, bursts of three
     start = now()
     times = []
     for _ in range(13):
         await throttle.acquire()
         times.append(round(now() - start, 6))
-    assert times == [0.0] * 10 + [1.0, 2.0, 3.0]
+    assert times == [0.0] * 3 + [float(n) for n in range(1, 11)]
+
+
+async def test_no_minute_sees_more_than_105_percent_of_the_limit() -> None:
+    """A platform that counts a sliding minute (OnCall's 300/min) never sees more."""
+    throttle = Throttle(285, clock=now, sleep=now.sleep)
+    start = now()
+    sent = 0
+    while now() - start < 60:
+        await throttle.acquire()
+        sent += 1
+    assert sent <= 300
 
 
 async def test_the_throttle_refills_while_idle_but_never_beyond_its_burst() -> None:
-    throttle = Throttle(120, clock=now, sleep=now.sleep)  # two a second, bursts of twenty
-    for _ in range(20):
+    throttle = Throttle(120, clock=now, sleep=now.sleep)  # two a second, bursts of six
+    for _ in range(6):
         await throttle.acquire()
     await now.sleep(3)  # six requests' worth
     start = now()
@@ -785,7 +801,7 @@ async def test_the_throttle_refills_while_idle_but_never_beyond_its_burst() -> N
 
     await now.sleep(3600)
     start = now()
-    for _ in range(20):
+    for _ in range(6):
         await throttle.acquire()
     assert now() == start
     await throttle.acquire()

@@ -18,6 +18,7 @@ from alertsync.models import CurrentState, ILertSpec, ProductType, TargetState
 from alertsync.platforms import build_adapter
 from alertsync.platforms.base import DesiredIntegration, Match, Observation
 from alertsync.platforms.ilert import ILertAdapter
+from alertsync.platforms.ilert.adapter import OPEN_ALERTS_SECONDS
 from alertsync.redaction import redact
 from tests.support.accounts import platform_account
 from tests.support.transport import capped
@@ -150,6 +151,18 @@ async def test_create_writes_everything_the_spec_sets(
     assert sim.requests.snapshot() == {
         "GET /api/escalation-policies/{id}": 1,
         "POST /api/alert-sources": 1,
+    }
+
+
+async def test_a_mass_create_checks_its_escalation_policy_once(
+    adapter: ILertAdapter, sim: ILertSimulator
+) -> None:
+    """One write per source: the policy seen a moment ago is not looked up again."""
+    for n in range(5):
+        await adapter.create(dataclasses.replace(desired(name=f"source {n}"), uid=f"uid-{n}"))
+    assert sim.requests.snapshot() == {
+        "GET /api/escalation-policies/{id}": 1,
+        "POST /api/alert-sources": 5,
     }
 
 
@@ -471,9 +484,10 @@ async def test_a_type_change_resolves_the_old_sources_alerts_when_asked(
 # -- open alerts ---------------------------------------------------------------------------------
 
 
-async def test_open_alerts_counts_pending_and_accepted_of_this_source_in_one_request(
+async def test_open_alerts_of_every_source_come_from_one_listing_of_open_alerts(
     adapter: ILertAdapter, sim: ILertSimulator
 ) -> None:
+    """A resync counts every source at once: one listing, not one count request each."""
     created = await adapter.create(desired())
     id_ = created.external_id or ""
     other = sim.add_alert_source("other")
@@ -482,11 +496,18 @@ async def test_open_alerts_counts_pending_and_accepted_of_this_source_in_one_req
     sim.accept_alert(raised[0]["id"] if raised[0] else 0)
     sim.resolve_alert(raised[1]["id"] if raised[1] else 0)
     sim.requests.clear()
+    now = [0.0]
+    adapter.clock = lambda: now[0]
     assert await adapter.open_alerts(desired(external_id=id_), created) == 3
-    assert sim.requests.snapshot() == {f"GET {COUNT}": 1}
+    others = dataclasses.replace(created, external_id=str(other["id"]))
+    assert await adapter.open_alerts(desired(external_id=str(other["id"])), others) == 1
+    assert sim.requests.snapshot() == {"GET /api/alerts": 1}
 
     sim.resolve_alerts(id_)
+    assert await adapter.open_alerts(desired(external_id=id_), created) == 3  # kept 5 s
+    now[0] = OPEN_ALERTS_SECONDS
     assert await adapter.open_alerts(desired(external_id=id_), created) == 0
+    assert sim.requests.snapshot() == {"GET /api/alerts": 2}
 
 
 async def test_open_alerts_of_nothing_is_unknown(

@@ -1,6 +1,6 @@
 """ILertClient against the iLert simulator, in process (no sockets).
 
-Every documented answer of the REST API (shared/platforms/ilert.md, the seed Alerts page)
+Every documented answer of the REST API (docs/platforms/ilert.md, iLert's Alerts API page)
 must come out of the client either as data or as one of AlertSync's errors, with a message
 that names the operation and the object and gives iLert's own words, never the key.
 """
@@ -18,6 +18,7 @@ from alertsim.ilert import ILertSimulator, Rate
 from alertsync.errors import (
     AlertSyncError,
     CredentialsError,
+    PermissionDeniedError,
     PlatformRejectedError,
     PlatformUnavailableError,
     RateLimitedError,
@@ -40,8 +41,8 @@ ONE = "/api/alert-sources/{id}"
 ALERTS = "/api/alerts"
 MISSING = "424242"
 
-# The seed's example payloads, copied verbatim from shared/seeds/001_beea91b271d30493.txt:
-# the 200 answer of GET /api/alerts, and of GET /api/alerts/count. The seed's answers to
+# The example payloads of iLert's Alerts API page, copied verbatim:
+# the 200 answer of GET /api/alerts, and of GET /api/alerts/count. The page's answers to
 # create, get, assign, accept and resolve are the very same alert object as this list's item.
 SEED_ALERT_LIST = r"""
 [
@@ -736,14 +737,16 @@ async def test_a_key_without_write_permission_reads_but_gets_403_on_writes(
     try:
         assert len(await stakeholder.list_alert_sources()) == 1
         assert await stakeholder.count_alerts([made["id"]], ["PENDING"]) == 1
-        with pytest.raises(CredentialsError) as caught:
+        with pytest.raises(PermissionDeniedError) as caught:
             await stakeholder.delete_alert_source(str(made["id"]))
         assert str(caught.value) == (
             f"cannot delete alert source {made['id']}: 403 "
-            "the API key's stakeholder role does not permit this operation"
+            "the API key's stakeholder role does not permit this operation (the credentials "
+            "are accepted but may not make this change: give the token write permission on "
+            "the platform)"
         )
         no_secrets(caught.value)
-        with pytest.raises(CredentialsError, match=r"resolve alert .*: 403"):
+        with pytest.raises(PermissionDeniedError, match=r"resolve alert .*: 403"):
             await stakeholder.resolve_alert(alert["id"])
     finally:
         await stakeholder.http.client.aclose()
@@ -874,8 +877,9 @@ async def test_a_burst_of_concurrent_calls_never_exceeds_the_per_key_limit(
     assert all(item is not None for item in found)
     assert sim.rate_limited == 0
     assert sim.requests.total == 300
-    # The burst took about what 100 a minute asks for, after the bucket's first tokens.
-    assert clock() - start == pytest.approx((300 - 100 / 6) * 60 / 100, abs=1)
+    # The burst took what the default budget asks for, after the bucket's first tokens.
+    rate = DEFAULT_REQUESTS_PER_MINUTE
+    assert clock() - start == pytest.approx((300 - rate / 20) * 60 / rate, abs=1)
 
 
 async def test_the_same_burst_without_our_limit_is_refused(clock: ManualClock) -> None:

@@ -1,6 +1,6 @@
 """MackerelClient against the Mackerel simulator (and scripted answers), in process.
 
-Every documented answer of the API v0 (shared/platforms/mackerel.md, the Alerts seed)
+Every documented answer of the API v0 (docs/platforms/mackerel.md, the Alerts page)
 must come out of the client either as data or as one of AlertSync's errors, with a
 message that names the operation and Mackerel's own words, and never the API key.
 """
@@ -23,10 +23,11 @@ from alertsync.errors import (
 )
 from alertsync.models import ProductType
 from alertsync.platforms import build_adapter
-from alertsync.platforms.http import BACKOFF_FIRST, PlatformHttp, Throttle
+from alertsync.platforms.http import PlatformHttp, Throttle
 from alertsync.platforms.mackerel import MackerelAdapter, MackerelClient
 from alertsync.platforms.mackerel.client import describe_error, retry_after
 from alertsync.platforms.mackerel.wire import MackerelAlert, MackerelAlertPage
+from alertsync.retry import THROTTLE_FIRST
 from tests.support.accounts import platform_account
 from tests.support.transport import Handler, capped
 
@@ -403,11 +404,11 @@ async def test_a_bare_429_backs_off_and_grows(
     sim.faults.throttle(times=2)
     with pytest.raises(RateLimitedError) as first:
         await client.list_channels()
-    assert BACKOFF_FIRST * 0.8 <= first.value.retry_after <= BACKOFF_FIRST
+    assert THROTTLE_FIRST * 0.8 <= first.value.retry_after <= THROTTLE_FIRST
     clock.advance(first.value.retry_after)
     with pytest.raises(RateLimitedError) as second:
         await client.list_channels()
-    assert second.value.retry_after > BACKOFF_FIRST  # the second strike waits longer
+    assert second.value.retry_after > THROTTLE_FIRST  # the second strike waits longer
     no_secrets(second.value)
 
 

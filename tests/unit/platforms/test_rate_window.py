@@ -102,10 +102,31 @@ async def test_an_answer_from_an_ended_window_is_ignored(clock: ManualClock) -> 
     throttle.note_window(window(3, 5, limit=10), in_flight=0)
     clock.advance(6)
     await throttle.acquire()  # the window rolled over: 10 again, end unknown
-    throttle.note_window(window(9, 30, limit=10), in_flight=0)  # the new window's first answer
+    throttle.note_window(window(9, 30, limit=10), in_flight=0, sent_at=6)  # the new one's first
     assert (throttle.window_remaining, throttle.window_ends) == (9, 36)
-    throttle.note_window(window(0, 0, limit=10), in_flight=0)  # the old window's last one
+    # The old window's last answer, sent before it ended, arrives late.
+    throttle.note_window(window(0, 0, limit=10), in_flight=0, sent_at=4)
     assert (throttle.window_remaining, throttle.window_ends) == (9, 36)
+
+
+async def test_a_window_that_shrinks_while_we_run_wins_at_once(clock: ManualClock) -> None:
+    """The platform moves the account from 60 per 60 s to 5 per 10 s (issue 14.5)."""
+    throttle = throttle_on(clock)
+    throttle.note_window(window(50, 60, limit=60), in_flight=0, sent_at=0)
+    clock.advance(2)
+    throttle.note_window(window(4, 10, limit=5), in_flight=0, sent_at=1.5)
+    assert (throttle.window_remaining, throttle.window_ends, throttle.window_limit) == (4, 12, 5)
+    await spend(throttle, 4)
+    with pytest.raises(RateLimitedError):
+        await throttle.acquire()  # spent: nothing more goes until 12, not until 60
+
+
+async def test_the_same_limit_announced_to_end_sooner_wins(clock: ManualClock) -> None:
+    throttle = throttle_on(clock)
+    throttle.note_window(window(50, 60, limit=60), in_flight=0, sent_at=0)
+    clock.advance(1)
+    throttle.note_window(window(0, 5, limit=60), in_flight=0, sent_at=0.5)
+    assert (throttle.window_remaining, throttle.window_ends) == (0, 6)
 
 
 def test_an_announced_window_ends_a_run_of_429s(clock: ManualClock) -> None:

@@ -1,6 +1,6 @@
 """ZStackClient against the ZStack simulator, in process (no sockets, no real sleeps).
 
-Every answer of ZStack's REST server (shared/platforms/zstack.md) must come out of the
+Every answer of ZStack's REST server (docs/platforms/zstack.md) must come out of the
 client as data or as one of AlertSync's errors, with a message that names the operation
 and ZStack's own words (its ErrorCode), and never the password, its hash or a session id.
 """
@@ -25,7 +25,7 @@ from alertsync.errors import (
 )
 from alertsync.models import ProductType
 from alertsync.platforms import build_adapter
-from alertsync.platforms.http import BACKOFF_FIRST, PlatformHttp, Throttle
+from alertsync.platforms.http import PlatformHttp, Throttle
 from alertsync.platforms.zstack import ZStackAdapter, build_with_access_key
 from alertsync.platforms.zstack.client import (
     AccessKeyAuth,
@@ -40,6 +40,7 @@ from alertsync.platforms.zstack.client import (
     sign,
 )
 from alertsync.redaction import redact
+from alertsync.retry import THROTTLE_FIRST
 from tests.support.accounts import platform_account
 from tests.support.transport import Handler, capped
 
@@ -515,7 +516,7 @@ async def test_a_429_waits_as_announced_or_backs_off(
     sim.faults.throttle()
     with pytest.raises(RateLimitedError) as caught:
         await client.list_endpoints()
-    assert BACKOFF_FIRST * 0.8 <= caught.value.retry_after <= BACKOFF_FIRST
+    assert THROTTLE_FIRST * 0.8 <= caught.value.retry_after <= THROTTLE_FIRST
     assert retry_after(httpx.Response(429, headers={"Retry-After": "7"})) == 7.0
 
 

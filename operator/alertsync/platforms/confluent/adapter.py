@@ -36,6 +36,7 @@ from alertsync.platforms.base import (
 )
 from alertsync.platforms.confluent.client import ConfluentClient
 from alertsync.platforms.confluent.wire import Integration
+from alertsync.platforms.http import Throttle
 
 __all__ = ["DESCRIPTION_MAX", "TARGET_FIELDS", "ConfluentAdapter"]
 
@@ -147,6 +148,9 @@ class ConfluentAdapter(PlatformAdapter):
 
     async def delete(self, external_id: str) -> None:
         await self.client.delete_integration(external_id)
+
+    def throttle(self) -> Throttle:
+        return self.client.http.throttle
 
     async def aclose(self) -> None:
         await self.client.http.client.aclose()

@@ -7,6 +7,7 @@ OnCall has no enable switch: `targetState: disabled` keeps the integration
 """
 
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
 from typing import Any, ClassVar
 
 from pydantic.alias_generators import to_camel
@@ -16,6 +17,7 @@ from alertsync.models import CurrentState, GrafanaOnCallSpec, ProductType, Targe
 from alertsync.platforms.base import DesiredIntegration, Match, Observation, PlatformAdapter
 from alertsync.platforms.grafana_oncall.client import GrafanaOnCallClient
 from alertsync.platforms.grafana_oncall.wire import OnCallIntegration
+from alertsync.platforms.http import Throttle
 
 __all__ = ["GrafanaOnCallAdapter"]
 
@@ -69,7 +71,9 @@ class GrafanaOnCallAdapter(PlatformAdapter):
         created = await self.client.create_integration({"type": spec.type, **_payload(desired)})
         if desired.target_state is TargetState.DISABLED:
             await self.client.start_maintenance(created.id, MAINTENANCE_MODE, MAINTENANCE_SECONDS)
-        return await self._reread(desired, created.id, Match.ID)
+            created = created.model_copy(update={"maintenance_mode": MAINTENANCE_MODE})
+        # The answer is the object as stored: no re-read (each request is budget).
+        return self._compare(desired, created, Match.ID)
 
     async def update(self, desired: DesiredIntegration, observed: Observation) -> Observation:
         assert observed.external_id is not None
@@ -77,29 +81,36 @@ class GrafanaOnCallAdapter(PlatformAdapter):
             await self.client.delete_integration(observed.external_id)
             return await self.create(desired)
         id_ = observed.external_id
-        if set(observed.drifted_fields) - {"targetState"}:
-            payload = _payload(desired)
-            if "grafanaOnCall.teamId" in observed.drifted_fields and "default_route" in payload:
-                # OnCall checks the chain's team against the integration's team
-                # before the update: move the integration first, then the route.
-                await self.client.update_integration(id_, {"team_id": payload["team_id"]})
-            await self.client.update_integration(id_, payload)
         enabled = observed.current_state is CurrentState.ENABLED
+        updated: OnCallIntegration | None = None
+        if set(observed.drifted_fields) - {"targetState"}:
+            # One PUT: the server takes team and route together, whichever team
+            # the escalation chain belongs to (checked against a running engine).
+            updated = await self.client.update_integration(id_, _payload(desired))
+        switched = False
         if desired.target_state is TargetState.DISABLED and enabled:
             await self.client.start_maintenance(id_, MAINTENANCE_MODE, MAINTENANCE_SECONDS)
+            switched = True
         elif desired.target_state is TargetState.ENABLED and not enabled:
             await self.client.stop_maintenance(id_)
-        return await self._reread(desired, id_, Match.ID)
+            switched = True
+        wanted = CurrentState(desired.target_state.value)
+        if updated is None:
+            # Only the maintenance switch moved: the rest is as observed.
+            return replace(observed, match=Match.ID, current_state=wanted, drifted_fields=())
+        if switched:
+            mode = MAINTENANCE_MODE if wanted is CurrentState.DISABLED else None
+            updated = updated.model_copy(update={"maintenance_mode": mode})
+        return self._compare(desired, updated, Match.ID)
 
     async def delete(self, external_id: str) -> None:
         await self.client.delete_integration(external_id)
 
+    def throttle(self) -> Throttle:
+        return self.client.http.throttle
+
     async def aclose(self) -> None:
         await self.client.http.client.aclose()
-
-    async def _reread(self, desired: DesiredIntegration, id_: str, match: Match) -> Observation:
-        found = await self.client.get_integration(id_)
-        return Observation.absent() if found is None else self._compare(desired, found, match)
 
     def _find(
         self, desired: DesiredIntegration, candidates: Sequence[OnCallIntegration]

@@ -10,7 +10,7 @@ from alertsync.errors import PlatformUnavailableError
 from alertsync.platforms.grafana_oncall.wire import OnCallIntegration, OnCallPage
 from alertsync.platforms.http import MAX_PAGES, PlatformHttp, header_seconds, json_of
 
-__all__ = ["GrafanaOnCallClient", "describe_error", "retry_after"]
+__all__ = ["GrafanaOnCallClient", "bad_token", "describe_error", "retry_after"]
 
 PAGE_SIZE = 100  # the server's cap; fewer pages for the batched listing
 INTEGRATIONS = "/api/v1/integrations/"
@@ -31,6 +31,16 @@ def describe_error(response: httpx.Response) -> str:
             parts.append(f"{name}: {text}")
         return ", ".join(parts)
     return response.reason_phrase
+
+
+def bad_token(response: httpx.Response) -> bool:
+    """OnCall refuses an unknown token with 403 "Invalid token." (not 401), on any
+    request; a known token without the role for a write gets 403 "You do not have
+    permission to perform this action." (checked against a running engine)."""
+    try:
+        return describe_error(response) == "Invalid token."
+    except ValueError:
+        return False
 
 
 def retry_after(response: httpx.Response) -> float | None:

@@ -13,13 +13,17 @@ or a lost answer between create and the status write), adopts it only with
 `adoptionPolicy: AdoptExisting`, and reports several as a conflict without guessing.
 """
 
-from collections.abc import Sequence
+import asyncio
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
 from alertsync.errors import InvalidSpecError
 from alertsync.models import CurrentState, ILertSpec, ProductType, TargetState
 from alertsync.models.ilert import duration_seconds
 from alertsync.platforms.base import DesiredIntegration, Match, Observation, PlatformAdapter
+from alertsync.platforms.http import Throttle
 from alertsync.platforms.ilert.client import ILertClient
 from alertsync.platforms.ilert.wire import ILertAlertSource
 from alertsync.redaction import register_secret
@@ -30,13 +34,24 @@ __all__ = ["OPEN_STATES", "ILertAdapter"]
 OPEN_STATES = ("PENDING", "ACCEPTED")
 # iLert (and its Terraform provider) store names of up to 255 characters.
 MAX_NAME = 255
+# An escalation policy seen to exist is not looked up again for this long: a
+# mass create for one team checks its policy once, not once per source.
+POLICY_SEEN_SECONDS = 600.0
+# The open alerts of every source are listed once for this long: a resync's
+# passes, run together, share one listing of open alerts instead of one count
+# request per source.
+OPEN_ALERTS_SECONDS = 5.0
 
 
 class ILertAdapter(PlatformAdapter):
     product: ClassVar[ProductType] = ProductType.ILERT
 
-    def __init__(self, client: ILertClient) -> None:
+    def __init__(self, client: ILertClient, clock: Callable[[], float] = time.monotonic) -> None:
         self.client = client
+        self.clock = clock
+        self._policies_seen: dict[int, float] = {}
+        self._open: tuple[float, Mapping[int, int]] | None = None
+        self._open_lock = asyncio.Lock()
 
     def validate(self, desired: DesiredIntegration) -> None:
         _spec(desired)
@@ -95,17 +110,30 @@ class ILertAdapter(PlatformAdapter):
     async def delete(self, external_id: str) -> None:
         await self.client.delete_alert_source(external_id)
 
+    def throttle(self) -> Throttle:
+        return self.client.http.throttle
+
     async def aclose(self) -> None:
         await self.client.http.client.aclose()
 
     # -- the Alerts API ----------------------------------------------------------------------
 
     async def open_alerts(self, desired: DesiredIntegration, observed: Observation) -> int | None:
-        """PENDING and ACCEPTED alerts of the source: one count request."""
+        """PENDING and ACCEPTED alerts of the source, from one listing shared by all."""
         if not observed.exists or not (observed.external_id or "").isdigit():
             return None
         assert observed.external_id is not None
-        return await self.client.count_alerts([int(observed.external_id)], OPEN_STATES)
+        return (await self._open_counts()).get(int(observed.external_id), 0)
+
+    async def _open_counts(self) -> Mapping[int, int]:
+        async with self._open_lock:  # one listing at a time; the others use it
+            if self._open is not None and self.clock() - self._open[0] < OPEN_ALERTS_SECONDS:
+                return self._open[1]
+            taken = self.clock()
+            alerts = await self.client.list_alerts((), OPEN_STATES)
+            counts = Counter(a.alert_source.id for a in alerts if a.alert_source is not None)
+            self._open = (taken, counts)
+            return counts
 
     async def before_delete(self, desired: DesiredIntegration, external_id: str) -> str | None:
         """With `resolveOpenAlertsOnDelete`, resolve the source's open alerts first."""
@@ -136,12 +164,18 @@ class ILertAdapter(PlatformAdapter):
 
     async def _require_policy(self, spec: ILertSpec) -> None:
         """iLert refuses a source without a valid policy; say which spec field to fix."""
-        if await self.client.get_escalation_policy(spec.escalation_policy_id) is None:
+        policy = spec.escalation_policy_id
+        seen = self._policies_seen.get(policy)
+        if seen is not None and self.clock() - seen < POLICY_SEEN_SECONDS:
+            return
+        if await self.client.get_escalation_policy(policy) is None:
+            self._policies_seen.pop(policy, None)
             raise InvalidSpecError(
                 "spec.ilert.escalationPolicyId",
-                f"escalation policy {spec.escalation_policy_id} does not exist on iLert (or "
+                f"escalation policy {policy} does not exist on iLert (or "
                 "this API key cannot see it): use the id of an existing escalation policy",
             )
+        self._policies_seen[policy] = self.clock()
 
     def _find(
         self, desired: DesiredIntegration, candidates: Sequence[ILertAlertSource]

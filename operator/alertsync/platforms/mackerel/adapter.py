@@ -23,6 +23,7 @@ from typing import Any, ClassVar, overload
 from alertsync.errors import InvalidSpecError
 from alertsync.models import CurrentState, MackerelSpec, ProductType, TargetState
 from alertsync.platforms.base import DesiredIntegration, Match, Observation, PlatformAdapter
+from alertsync.platforms.http import Throttle
 from alertsync.platforms.mackerel.client import MackerelClient
 from alertsync.platforms.mackerel.wire import (
     MackerelAlert,
@@ -169,6 +170,9 @@ class MackerelAdapter(PlatformAdapter):
 
     async def delete(self, external_id: str) -> None:
         await self.client.delete_channel(external_id)
+
+    def throttle(self) -> Throttle:
+        return self.client.http.throttle
 
     async def aclose(self) -> None:
         await self.client.http.client.aclose()

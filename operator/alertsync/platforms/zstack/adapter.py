@@ -15,12 +15,23 @@ import secrets
 import uuid as uuid_module
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from typing import Any, ClassVar
+
+from pydantic import SecretStr
 
 from alertsync.errors import CredentialsMissingError, InvalidSpecError
 from alertsync.models import CurrentState, ProductType, TargetState
 from alertsync.models.zstack import ZStackSpec
-from alertsync.platforms.base import DesiredIntegration, Match, Observation, PlatformAdapter
+from alertsync.platforms.base import (
+    DesiredIntegration,
+    Match,
+    Observation,
+    PlatformAdapter,
+    ReadSecret,
+    secret_value,
+)
+from alertsync.platforms.http import Throttle
 from alertsync.platforms.zstack.client import (
     ZStackClient,
     ZStackRejectedError,
@@ -57,6 +68,19 @@ class ZStackAdapter(PlatformAdapter):
         # returns it, so a changed Secret is only seen against what we sent.
         self._sent: dict[str, str] = {}
         self._key = secrets.token_bytes(32)
+
+    async def with_secrets(
+        self, desired: DesiredIntegration, read_secret: ReadSecret
+    ) -> DesiredIntegration:
+        """The endpoint's basic-auth password, from the Secret spec.zstack names."""
+        block = desired.block
+        if not isinstance(block, ZStackSpec) or block.password_secret_ref is None:
+            return desired
+        ref = block.password_secret_ref
+        password = await secret_value(
+            read_secret, desired.namespace, ref.name, ref.key, "spec.zstack.passwordSecretRef"
+        )
+        return replace(desired, block=block.with_password(SecretStr(password)))
 
     def validate(self, desired: DesiredIntegration) -> None:
         if desired.block is not None and not isinstance(desired.block, ZStackSpec):
@@ -166,6 +190,9 @@ class ZStackAdapter(PlatformAdapter):
     async def delete(self, external_id: str) -> None:
         await self.client.delete_endpoint(external_id)
         self._sent.pop(external_id, None)
+
+    def throttle(self) -> Throttle:
+        return self.client.http.throttle
 
     async def aclose(self) -> None:
         await self.client.logout()

@@ -29,6 +29,7 @@ from pydantic import BaseModel, SecretStr, ValidationError
 from alertsync.errors import (
     AlertSyncError,
     CredentialsError,
+    PermissionDeniedError,
     PlatformRejectedError,
     PlatformUnavailableError,
 )
@@ -155,6 +156,13 @@ def error_for(error: ApiError, what: str) -> AlertSyncError:
     code = error.code or ""
     # Redacted before clipping, which squeezes spaces and cuts: both hide a secret.
     message = redact(f"cannot {what}: {_clip(redact(error.words()))}")
+    if code == "ID.1002":
+        # ZStack's IdentityErrors.PERMISSION_DENIED: the account logged in, and may
+        # not call this API (a read-only account).
+        return PermissionDeniedError(
+            f"{message} (the credentials are accepted but may not make this change: "
+            "give the account permission for SNS endpoints)"
+        )
     if code.startswith("ID."):
         return CredentialsError(
             f"{message}; check the account and password (or access key) in the "
