@@ -15,6 +15,7 @@ local degraded = {
   AdoptionRefused = true,      -- an object of that name exists and is not ours
   PlatformRejected = true,     -- the platform refused the request (4xx)
   CredentialsRejected = true,  -- the platform refused the token: replace it in the Secret
+  PermissionDenied = true,     -- the token may read but not write: give it write permission
   NotPermitted = true,         -- the ClusterAlertPlatform does not serve this namespace
   HeldByPlatform = true,       -- the platform holds the object (Mackerel suspended it)
   DriftDetected = true,        -- ObserveOnly: the difference is reported, never repaired

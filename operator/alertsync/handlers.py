@@ -1,35 +1,25 @@
 """kopf handlers: the only module that knows kopf. Each one is a thin call into Runtime."""
 
-import asyncio
-import contextvars
 import logging
-import random
-from typing import Any, cast
+from typing import Any
 
 import kopf
 
 from alertsync import metrics
 from alertsync.api import ApiServer, Backend
 from alertsync.config import OperatorConfig
-from alertsync.errors import CredentialsError, RateLimitedError
+from alertsync.events import EventPoster
 from alertsync.kube import Kube
-from alertsync.models import AlertIntegrationStatus
 from alertsync.models.common import GROUP, VERSION
-from alertsync.reconcile import Event, Outcome
 from alertsync.records import IntegrationRecord, PlatformRecord
 from alertsync.redaction import RedactingFilter, register_secret
+from alertsync.retry import RESYNC_RETRY, RETRY_UNREADY, delay_for
 from alertsync.runtime import Runtime
 
 __all__: list[str] = []
 
 INTEGRATIONS = "alertintegrations"
 KOPF_PREFIX = f"operator.{GROUP}"
-# Backoff for unreachable platforms: 5 s doubling up to 5 min, with jitter.
-MAX_BACKOFF = 300.0
-# Credentials come back when a person fixes the Secret; the platform's resync
-# re-reads it and re-reconciles dependents sooner than this.
-CREDENTIALS_RETRY = 120.0
-RESYNC_RETRY = 30.0
 
 logger = logging.getLogger(__name__)
 # Read once, at import: the observe mode decides which handlers exist.
@@ -46,17 +36,23 @@ async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) 
     settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
         prefix=KOPF_PREFIX, key="last-handled-configuration"
     )
-    # Only the Events we post ourselves; never one per handler log line.
-    settings.posting.level = logging.CRITICAL + 1
+    # AlertSync posts its Events itself (alertsync.events): kopf posts none, neither
+    # for handler log lines nor otherwise.
+    settings.posting.enabled = False
     settings.watching.server_timeout = 300
     # The kubernetes client logs whole response bodies (Secrets too) at DEBUG.
     logging.getLogger("kubernetes.client.rest").setLevel(logging.INFO)
     for handler in logging.getLogger().handlers:
-        handler.addFilter(RedactingFilter())
-    memo.runtime = runtime = Runtime(Kube.connect(), CONFIG, post_event=_post_event)
+        # `alertsync run` installs its handler with one (alertsync.logs); kopf's own CLI,
+        # as the tests run it, does not.
+        if not any(isinstance(f, RedactingFilter) for f in handler.filters):
+            handler.addFilter(RedactingFilter())
+    kube = Kube.connect()
+    memo.events = EventPoster(kube.core)
+    await memo.events.start()
+    memo.runtime = runtime = Runtime(kube, CONFIG, post_event=memo.events.post)
     memo.api = None
     memo.metrics = None
-    memo.kopf_context = [None]
     metrics.count_integrations(runtime.ready_states)
     if CONFIG.metrics_address is not None:
         memo.metrics = metrics.MetricsServer(*CONFIG.metrics_address)
@@ -65,14 +61,7 @@ async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) 
     if address is not None:
         register_secret(CONFIG.api_token)
 
-        async def reconcile_platform(uid: str) -> list[AlertIntegrationStatus] | None:
-            context = memo.kopf_context[0]
-            if context is None:  # no platform seen yet
-                return None
-            work = runtime.reconcile_platform_now(uid)
-            return await asyncio.get_running_loop().create_task(work, context=context.copy())
-
-        backend = Backend(reconcile_platform, runtime.entries)
+        backend = Backend(runtime.reconcile_platform_now, runtime.entries)
         memo.api = ApiServer(backend, CONFIG.api_token, *address)
         await memo.api.start()
 
@@ -85,11 +74,7 @@ async def close(memo: kopf.Memo, **_: Any) -> None:
         await memo.metrics.stop()
     metrics.count_integrations(None)
     await memo.runtime.aclose()
-
-
-def _post_event(record: IntegrationRecord, event: Event) -> None:
-    body = kopf.Body(cast(kopf.RawBody, record.reference()))
-    kopf.event(body, type=event.type, reason=event.reason, message=event.message)
+    await memo.events.aclose()  # the Events still queued go out before the process ends
 
 
 # -- tracking: the grouping the resync needs, without API calls ------------------
@@ -112,62 +97,36 @@ async def alertintegration_track(
 @kopf.on.event(GROUP, VERSION, "clusteralertplatforms", id="track")
 async def platform_track(body: kopf.Body, type: str | None, memo: kopf.Memo, **_: Any) -> None:
     memo.runtime.track_platform(PlatformRecord.from_body(body), gone=type == "DELETED")
-    # kopf posts Events only from tasks that carry its context; the API's
-    # requests run outside kopf, so their passes run in this context instead.
-    # (memo is copied per object: the holder made at startup is what they share)
-    memo.kopf_context[0] = contextvars.copy_context()
 
 
 # -- AlertIntegration -------------------------------------------------------------
+# Handlers only hand the cause to the platform account's work queue and return:
+# the queue runs the pass on the account's budget and decides its retries, so a
+# new generation is worked on at once, whatever earlier attempts did.
 
 
 @kopf.on.resume(GROUP, VERSION, INTEGRATIONS, id="reconcile")
 @kopf.on.create(GROUP, VERSION, INTEGRATIONS, id="reconcile")
 @kopf.on.update(GROUP, VERSION, INTEGRATIONS, id="reconcile")
-async def alertintegration_reconcile(
-    body: kopf.Body,
-    memo: kopf.Memo,
-    retry: int,
-    reason: str,
-    **_: Any,
-) -> None:
+async def alertintegration_reconcile(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
     """Spec changes, the reconcile-requested-at annotation, and operator restarts."""
-    runtime: Runtime = memo.runtime
-    record = IntegrationRecord.from_body(body)
-    # A person asked (an edit, `alertsync reconcile`): lastReconcileAt tells them it ran.
-    # Restarts keep the heartbeat, so that they do not rewrite every status.
-    asked = reason == kopf.Reason.UPDATE.value
-    _raise_for(await runtime.reconcile_integration(record, heartbeat=not asked), retry)
+    await memo.runtime.submit(IntegrationRecord.from_body(body))
 
 
 @kopf.on.delete(GROUP, VERSION, INTEGRATIONS, id="delete")
-async def alertintegration_delete(
-    body: kopf.Body,
-    memo: kopf.Memo,
-    retry: int,
-    **_: Any,
-) -> None:
+async def alertintegration_delete(body: kopf.Body, memo: kopf.Memo, retry: int, **_: Any) -> None:
     runtime: Runtime = memo.runtime
     record = IntegrationRecord.from_body(body)
-    outcome = await runtime.reconcile_integration(record)
-    if not outcome.released:
-        _raise_for(outcome, retry)
+    outcome = await runtime.delete(record)
+    if outcome is not None and not outcome.released:
+        error = outcome.error
+        delay = delay_for(error, retry, RETRY_UNREADY) if error is not None else None
+        # Deletion is kopf's to retry: the finalizer stays until the object is gone.
+        raise kopf.TemporaryError(
+            error.message if error is not None else "deletion not finished",
+            delay=delay if delay is not None else RETRY_UNREADY,
+        )
     runtime.forget(record.uid)
-
-
-def _raise_for(outcome: Outcome, retry: int) -> None:
-    error = outcome.error
-    if error is None:
-        return
-    if error.permanent:
-        raise kopf.PermanentError(error.message)
-    if isinstance(error, RateLimitedError):
-        delay = error.retry_after
-    elif isinstance(error, CredentialsError):
-        delay = CREDENTIALS_RETRY
-    else:
-        delay = min(MAX_BACKOFF, 5.0 * 2**retry) * random.uniform(0.8, 1.2)  # noqa: S311
-    raise kopf.TemporaryError(error.message, delay=delay)
 
 
 async def alertintegration_poll(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
@@ -175,9 +134,7 @@ async def alertintegration_poll(body: kopf.Body, memo: kopf.Memo, **_: Any) -> N
 
     Errors are already on the status; the next tick is the retry.
     """
-    runtime: Runtime = memo.runtime
-    record = IntegrationRecord.from_body(body)
-    await runtime.reconcile_integration(record, heartbeat=False)
+    await memo.runtime.poll(IntegrationRecord.from_body(body))
 
 
 if CONFIG.observe_mode == "per-object":
@@ -198,18 +155,23 @@ async def platform_resync(
     stopped: kopf.DaemonStopped,
     **_: Any,
 ) -> None:
-    """One loop per platform account: check it, list once, reconcile its integrations."""
+    """One loop per platform account: check it, list once, compare its integrations.
+
+    The account's work queue runs while this daemon does: kopf stops it when the
+    operator pauses (peering) or exits, and then nothing more is sent.
+    """
     runtime: Runtime = memo.runtime
-    while not stopped:
-        record = PlatformRecord.from_body(body)  # the body is a live view: spec edits show
-        try:
-            seconds = await runtime.resync_platform(record)
-        except Exception:
-            # A Kubernetes API hiccup must not end this platform's resync for good.
-            logger.exception("resync of %s %s failed; retrying", record.kind.value, record.name)
-            seconds = RESYNC_RETRY
-        # kopf's stop flag ends the wait too: a clean exit, no cancellation.
-        await runtime.sleep(record.key, stopped.wait(seconds))
+    async with runtime.serving(PlatformRecord.from_body(body).key):
+        while not stopped:
+            record = PlatformRecord.from_body(body)  # a live view: spec edits show
+            try:
+                seconds = await runtime.resync_platform(record)
+            except Exception:
+                # A Kubernetes API hiccup must not end this platform's resync for good.
+                logger.exception("resync of %s %s failed; retrying", record.kind.value, record.name)
+                seconds = RESYNC_RETRY
+            # kopf's stop flag ends the wait too: a clean exit, no cancellation.
+            await runtime.sleep(record.key, stopped.wait(seconds))
 
 
 @kopf.on.update(GROUP, VERSION, "alertplatforms", id="wake")

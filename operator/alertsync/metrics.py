@@ -7,18 +7,26 @@ from collections.abc import Callable, Iterable, Iterator
 
 from aiohttp import web
 from prometheus_client import (
-    CONTENT_TYPE_LATEST,
+    GC_COLLECTOR,
+    PLATFORM_COLLECTOR,
+    PROCESS_COLLECTOR,
     CollectorRegistry,
     Counter,
     Histogram,
+    Info,
     disable_created_metrics,
 )
 from prometheus_client.core import GaugeMetricFamily, Metric
-from prometheus_client.exposition import generate_latest
+from prometheus_client.exposition import choose_encoder
 from prometheus_client.registry import Collector
 
+from alertsync import __version__
+from alertsync.models import ProductType
+
 __all__ = [
+    "BUILD_INFO",
     "DRIFT",
+    "NO_PLATFORM",
     "RATE_LIMIT_DEFERRED",
     "RATE_LIMIT_WAITS",
     "RATE_LIMIT_WAIT_SECONDS",
@@ -30,14 +38,29 @@ __all__ = [
     "MetricsServer",
     "count_integrations",
     "operation_of",
+    "platform_label",
 ]
 
 # *_created series double the output and say nothing a restart does not.
 disable_created_metrics()  # type: ignore[no-untyped-call]
 
-# Our own registry: the process default would also carry the Python runtime's
-# collectors twice when tests run several operators in one process.
+# Our own registry, so that what /metrics shows is chosen here; it carries the
+# client library's process_*, python_info and python_gc_* series (the collectors
+# of the default registry: they read the process, whichever registry shows them).
 REGISTRY = CollectorRegistry(auto_describe=True)
+for _collector in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR):
+    REGISTRY.register(_collector)
+
+BUILD_INFO = Info(
+    "alertsync_build",
+    "The running AlertSync's version (always 1): which release each replica runs.",
+    registry=REGISTRY,
+)
+BUILD_INFO.info({"version": __version__})
+
+# The platform label of an integration whose platform does not exist (yet): empty,
+# which PromQL treats as no label, never a made-up product type.
+NO_PLATFORM = ""
 
 RECONCILES = Counter(
     "alertsync_reconciles_total",
@@ -98,6 +121,14 @@ def operation_of(method: str) -> str:
     return _OPERATIONS.get(method.upper(), method.lower())
 
 
+def platform_label(product: ProductType | str | None) -> str:
+    """The `platform` label: a product type (docs/metrics.md lists them), else NO_PLATFORM."""
+    try:
+        return ProductType(product).value if product is not None else NO_PLATFORM
+    except ValueError:
+        return NO_PLATFORM
+
+
 # (platform, Ready status) for every integration the operator knows.
 ReadyStates = Callable[[], Iterable[tuple[str, str]]]
 
@@ -152,6 +183,7 @@ class MetricsServer:
             await self._runner.cleanup()
             self._runner = None
 
-    async def _metrics(self, _: web.Request) -> web.Response:
-        body = generate_latest(REGISTRY)
-        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+    async def _metrics(self, request: web.Request) -> web.Response:
+        # OpenMetrics when the scraper asks for it (Prometheus does), else the text format.
+        encode, content_type = choose_encoder(request.headers.get("Accept", ""))
+        return web.Response(body=encode(REGISTRY), headers={"Content-Type": content_type})

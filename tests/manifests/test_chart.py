@@ -147,7 +147,7 @@ OPERATOR_NEEDS: list[tuple[str, list[str], list[str], str]] = [
         ["get"],
         "Kube.read_namespace_labels, for ClusterAlertPlatform.spec.namespaceSelector",
     ),
-    ("", ["events"], ["create"], "kopf.event posts core v1 Events (never patches them)"),
+    ("", ["events"], ["create"], "alertsync.events posts core v1 Events (never patches them)"),
     (
         "apiextensions.k8s.io",
         ["customresourcedefinitions"],
@@ -440,13 +440,37 @@ def test_kopf_gets_an_identity_without_a_passwd_entry(
     assert peering.detect_own_id(manual=False) == "alertsync-5d9c7-x2x8q"
 
 
-def test_liveness_probe_hits_the_operators_health_endpoint(chart: helm_python.Chart) -> None:
-    operator = container(only(documents(chart, {}), "Deployment"))
-    health = urlsplit(run_args(chart, {}).health)  # what `alertsync run` serves
-    probe = operator["livenessProbe"]["httpGet"]
+PROBES = ("startupProbe", "readinessProbe", "livenessProbe")
+
+
+@pytest.mark.parametrize("values", VALUE_SETS.values(), ids=VALUE_SETS.keys())
+def test_probes_hit_the_operators_health_endpoint(
+    chart: helm_python.Chart, values: dict[str, Any]
+) -> None:
+    operator = container(only(documents(chart, values), "Deployment"))
+    health = urlsplit(run_args(chart, values).health)  # what `alertsync run` serves
     ports = {port["name"]: port["containerPort"] for port in operator["ports"]}
-    assert probe["path"] == health.path == "/healthz"
-    assert ports.get(probe["port"], probe["port"]) == health.port == 8080
+    assert set(PROBES) <= operator.keys()
+    for kind in PROBES:
+        probe = operator[kind]["httpGet"]
+        assert probe["path"] == health.path == "/healthz", kind
+        assert ports.get(probe["port"], probe["port"]) == health.port == 8080, kind
+
+
+def window(probe: Mapping[str, Any]) -> int:
+    """Seconds of failed probes before the kubelet acts."""
+    return int(probe["periodSeconds"]) * int(probe["failureThreshold"])
+
+
+def test_probes_give_the_start_time_and_take_a_silent_pod_out_before_restarting_it(
+    chart: helm_python.Chart,
+) -> None:
+    operator = container(only(documents(chart, {}), "Deployment"))
+    startup, ready, live = (operator[kind] for kind in PROBES)
+    assert window(startup) >= 60  # kopf's start, against a slow API server
+    # The startup probe holds the others back: no guessed initial delay.
+    assert not any("initialDelaySeconds" in probe for probe in (ready, live))
+    assert window(ready) < window(live)
 
 
 # -- RBAC ------------------------------------------------------------------------------
@@ -935,6 +959,7 @@ def test_prometheus_rule_alerts_on_the_operator_itself(chart: helm_python.Chart)
     )
     rules = alert_rules(docs)
     assert sorted(rules) == [
+        "AlertSyncAbsent",
         "AlertSyncDriftRepairRateHigh",
         "AlertSyncIntegrationsNotReady",
         "AlertSyncPlatformUnreachable",
@@ -944,6 +969,7 @@ def test_prometheus_rule_alerts_on_the_operator_itself(chart: helm_python.Chart)
     # What each alert is about: the series it reads.
     about = {name: set(re.findall(r"\balertsync_\w+", r["expr"])) for name, r in rules.items()}
     assert about == {
+        "AlertSyncAbsent": set(),  # Prometheus' own `up` (test_an_absent_operator_alerts)
         "AlertSyncReconcileErrors": {"alertsync_reconciles_total"},
         "AlertSyncIntegrationsNotReady": {"alertsync_integrations"},
         "AlertSyncDriftRepairRateHigh": {"alertsync_drift_total"},
@@ -957,7 +983,8 @@ def test_prometheus_rule_alerts_on_the_operator_itself(chart: helm_python.Chart)
         assert re.fullmatch(r"[0-9]+[smh]", rule["for"])
         assert rule["labels"] == {"severity": "critical", "team": "platform"}
         assert set(rule["annotations"]) == {"summary", "description", "runbook_url"}
-        assert "{{ $labels.platform }}" in rule["annotations"]["summary"]
+        if name != "AlertSyncAbsent":  # about one platform's integrations
+            assert "{{ $labels.platform }}" in rule["annotations"]["summary"]
         # The runbook is a section of docs/install.md, under the alert's own name.
         url = rule["annotations"]["runbook_url"]
         assert url == f"https://docs.example.com/alertsync/install.md#{name.lower()}"
@@ -970,6 +997,8 @@ def test_prometheus_rule_expressions_use_only_documented_series(
     series = documented_series()
     reasons = set(re.findall(r"`([A-Z][A-Za-z]+)`", METRICS_DOC.read_text()))
     for name, rule in alert_rules(documents(chart, EVERYTHING)).items():
+        if name == "AlertSyncAbsent":
+            continue  # reads no AlertSync series: test_an_absent_operator_alerts
         expr = rule["expr"]
         assert expr.count("(") == expr.count(")"), name
         assert expr.count("{") == expr.count("}"), name
@@ -993,6 +1022,23 @@ def test_prometheus_rule_expressions_use_only_documented_series(
             allowed = set.intersection(*(series[m] for m, _ in used)) | {"namespace"}
             assert grouped <= allowed, f"{name}: by ({grouping})"
         assert "platform" in rule["expr"]
+
+
+def test_an_absent_operator_alerts(chart: helm_python.Chart) -> None:
+    """No replica up to be scraped: no series of ours says so, Prometheus' `up` does."""
+    docs = documents(chart, EVERYTHING)
+    rule = alert_rules(docs)["AlertSyncAbsent"]
+    # The job the ServiceMonitor's targets get: the metrics Service's name.
+    job = only(docs, "Service", "alertsync-metrics")["metadata"]["name"]
+    # absent() of the up==1 series: fires when no target exists and when all are down.
+    assert rule["expr"] == f'absent(up{{job="{job}"}} == 1)'
+    assert rule["for"] == "10m"
+    assert "alertsync-metrics" in rule["annotations"]["description"]
+    assert NAMESPACE in rule["annotations"]["description"]
+    assert RELEASE in rule["annotations"]["summary"]
+    # replicaCount 0 pauses the operator on purpose: nothing to alert on.
+    paused = {**EVERYTHING, "replicaCount": 0, "podDisruptionBudget": {"enabled": False}}
+    assert "AlertSyncAbsent" not in alert_rules(documents(chart, paused))
 
 
 def test_alert_annotations_are_prometheus_templates_not_helm_ones(
