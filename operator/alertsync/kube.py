@@ -18,7 +18,36 @@ from kubernetes.client.exceptions import ApiException
 from alertsync.errors import CredentialsMissingError, PlatformUnavailableError
 from alertsync.models.common import GROUP, VERSION
 
-__all__ = ["Kube"]
+__all__ = ["Kube", "client_configuration", "use_kubeconfig"]
+
+# The CLI's --kubeconfig and --context, for every later connection of this process
+# (the operator's own calls, kopf's login, plan, reconcile). None: kubectl's defaults.
+_kubeconfig: str | None = None
+_context: str | None = None
+
+
+def use_kubeconfig(kubeconfig: str | None = None, context: str | None = None) -> None:
+    """Connect with this kubeconfig file and context from now on (as kubectl's flags do)."""
+    global _kubeconfig, _context
+    _kubeconfig, _context = kubeconfig, context
+
+
+def client_configuration() -> Any:
+    """A fresh `kubernetes.client.Configuration`, as kubectl chooses one.
+
+    --kubeconfig, else $KUBECONFIG, else ~/.kube/config, with --context or the file's
+    current context; the pod's service account when in a cluster and neither flag is
+    given. Raises `kubernetes.config.ConfigException` when none of these works.
+    """
+    config = kubernetes.client.Configuration()
+    if _kubeconfig is None and _context is None and os.environ.get("KUBERNETES_SERVICE_HOST"):
+        kubernetes.config.load_incluster_config(client_configuration=config)  # type: ignore[no-untyped-call]
+        return config
+    path = _kubeconfig or os.environ.get("KUBECONFIG") or os.path.expanduser("~/.kube/config")
+    kubernetes.config.load_kube_config(  # type: ignore[no-untyped-call]
+        config_file=path, context=_context, client_configuration=config
+    )
+    return config
 
 
 class Kube:
@@ -29,13 +58,8 @@ class Kube:
 
     @classmethod
     def connect(cls) -> "Kube":
-        """In-cluster service account, else $KUBECONFIG or ~/.kube/config."""
-        if os.environ.get("KUBERNETES_SERVICE_HOST"):
-            kubernetes.config.load_incluster_config()  # type: ignore[no-untyped-call]
-            return cls(kubernetes.client.ApiClient())
-        path = os.environ.get("KUBECONFIG") or os.path.expanduser("~/.kube/config")
-        api = kubernetes.config.new_client_from_config(config_file=path)  # type: ignore[no-untyped-call]
-        return cls(api)
+        """Connect as `client_configuration` says (the CLI's flags, else kubectl's defaults)."""
+        return cls(kubernetes.client.ApiClient(client_configuration()))
 
     async def read_secret(self, namespace: str, name: str) -> dict[str, str] | None:
         """The Secret's data decoded, or None if there is no such Secret."""

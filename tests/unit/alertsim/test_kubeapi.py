@@ -24,6 +24,8 @@ import pytest
 from alertsim.kubeapi import (
     EmulatorThread,
     StrictEmulator,
+    build_parser,
+    emulator_from_args,
     human_age,
     jsonpath,
     labels_match,
@@ -459,6 +461,101 @@ def test_table_printing_from_printer_columns(http: httpx.Client) -> None:
     assert table["rows"][0]["cells"][:3] == ["w1", "off", "True"]
     assert table["rows"][0]["object"]["metadata"]["name"] == "w1"
 
+    event = {
+        "metadata": {"name": "w1.1"},
+        "involvedObject": {"kind": "Widget", "name": "w1"},
+        "type": "Warning",
+        "reason": "Broken",
+        "message": "it broke",
+        "lastTimestamp": "2020-01-01T00:00:00Z",
+    }
+    http.post("/api/v1/namespaces/default/events", json=event)
+    events = http.get("/api/v1/namespaces/default/events", headers={"Accept": accept}).json()
+    # As the API server prints Events (its OBJECT says "Widget/w1").
+    names = ["Name", "Last Seen", "Type", "Reason", "Object", "Message"]
+    assert [c["name"] for c in events["columnDefinitions"]] == names
+    assert events["rows"][0]["cells"][2:] == ["Warning", "Broken", "w1", "it broke"]
+
+
+# The API server's words (apimachinery's IsDNS1123Subdomain / IsDNS1123Label).
+SUBDOMAIN_RULE = (
+    "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, "
+    "'-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', "
+    "regex used for validation is "
+    "'[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
+)
+LABEL_RULE = (
+    "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', "
+    "and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', "
+    "regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')"
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "errors"),
+    [
+        ("Payments_Alerts", [SUBDOMAIN_RULE]),
+        ("zahlungs-ä", [SUBDOMAIN_RULE]),
+        ("payments alerts", [SUBDOMAIN_RULE]),
+        ("-payments", [SUBDOMAIN_RULE]),
+        ("payments.", [SUBDOMAIN_RULE]),
+        ("a..b", [SUBDOMAIN_RULE]),
+        ("x" * 254, ["must be no more than 253 characters"]),
+        ("X" * 254, ["must be no more than 253 characters", SUBDOMAIN_RULE]),
+    ],
+)
+def test_names_a_real_api_server_refuses_are_refused_as_it_words_it(
+    k8s: EmulatorThread, http: httpx.Client, name: str, errors: list[str]
+) -> None:
+    response = http.post(WIDGETS, json=widget(name))
+
+    assert response.status_code == 422
+    status = response.json()
+    value = json.dumps(name, ensure_ascii=False)
+    messages = [f"Invalid value: {value}: {error}" for error in errors]
+    fields = [f"metadata.name: {message}" for message in messages]
+    joined = fields[0] if len(fields) == 1 else f"[{', '.join(fields)}]"
+    assert status == {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Failure",
+        "message": f'Widget.example.dev "{name}" is invalid: {joined}',
+        "reason": "Invalid",
+        "details": {
+            "name": name,
+            "group": "example.dev",
+            "kind": "Widget",
+            "causes": [
+                {"reason": "FieldValueInvalid", "message": message, "field": "metadata.name"}
+                for message in messages
+            ],
+        },
+        "code": 422,
+    }
+    assert k8s.list_objects("widgets") == []
+
+
+@pytest.mark.parametrize("name", ["payments-alerts", "payments.alerts-1", "1a", "x" * 253])
+def test_rfc_1123_subdomains_are_accepted(http: httpx.Client, name: str) -> None:
+    assert http.post(WIDGETS, json=widget(name)).status_code == 201
+
+
+def test_namespace_names_are_rfc_1123_labels(http: httpx.Client) -> None:
+    def create(name: str) -> httpx.Response:
+        return http.post("/api/v1/namespaces", json={"metadata": {"name": name}})
+
+    assert create("team-b2").status_code == 201
+    dotted = create("team.c")  # a subdomain, not a label
+    assert dotted.status_code == 422
+    assert dotted.json()["message"] == (
+        f'Namespace "team.c" is invalid: metadata.name: Invalid value: "team.c": {LABEL_RULE}'
+    )
+    too_long = create("n" * 64).json()
+    assert too_long["details"]["causes"][0]["message"].endswith(
+        "must be no more than 63 characters"
+    )
+
 
 def test_printer_column_helpers() -> None:
     conditions = [{"type": "Synced", "status": "False"}, {"type": "Ready", "status": "True"}]
@@ -560,6 +657,14 @@ def test_real_kubectl(kubeconfig: pathlib.Path, tmp_path: pathlib.Path) -> None:
         "customresourcedefinition.apiextensions.k8s.io/gadgets.example.dev",
         "customresourcedefinition.apiextensions.k8s.io/widgets.example.dev",
     ]
+    misnamed = tmp_path / "w3.yaml"
+    misnamed.write_text(json.dumps(widget("Payments_Alerts")))
+    refused = kubectl("apply", "-f", str(misnamed), check=False)
+    assert refused.returncode == 1
+    assert refused.stderr.startswith(
+        'The Widget "Payments_Alerts" is invalid: metadata.name: Invalid value: '
+        '"Payments_Alerts": a lowercase RFC 1123 subdomain must consist of'
+    )
     assert "deleted" in kubectl("delete", "-f", str(manifest)).stdout
     assert "No resources found" in kubectl("get", "widgets").stderr
 
@@ -616,12 +721,33 @@ def test_a_kopf_operator_with_finalizers(
 def test_the_command_line_server(crd_file: pathlib.Path, tmp_path: pathlib.Path) -> None:
     kubeconfig = tmp_path / "kubeconfig"
     options = ["--port=0", f"--crds={crd_file.parent}", f"--kubeconfig={kubeconfig}"]
-    command = [sys.executable, "-m", "alertsim.kubeapi", *options]
+    options += ["--namespace=default", "--namespace=team-a"]  # default is always there
+    command = [sys.executable, "-m", "alertsim", "kubeapi", *options]
     env = {**os.environ, "PYTHONPATH": str(pathlib.Path(__file__).parents[3] / "operator")}
     with subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env) as server:  # noqa: S603
         assert server.stdout is not None
         url = server.stdout.readline().split()[-1]
         assert httpx.get(f"{url}/apis/example.dev/v1").json()["groupVersion"] == "example.dev/v1"
         assert url in kubeconfig.read_text()
+        namespaces = httpx.get(f"{url}/api/v1/namespaces").json()["items"]
+        assert [n["metadata"]["name"] for n in namespaces] == ["default", "team-a"]
         server.send_signal(signal.SIGTERM)
         assert server.wait(timeout=5) == 0
+
+
+def test_the_command_line_names_itself_like_the_simulators() -> None:
+    command = [sys.executable, "-m", "alertsim", "kubeapi", "--help"]
+    env = {**os.environ, "PYTHONPATH": str(pathlib.Path(__file__).parents[3] / "operator")}
+    done = subprocess.run(command, capture_output=True, text=True, env=env, check=True)  # noqa: S603
+    assert done.stdout.startswith("usage: alertsim kubeapi ")
+
+
+def test_pre_created_namespaces_may_name_default_and_repeat() -> None:
+    args = build_parser().parse_args(
+        ["--namespace", "default", "--namespace", "team-a", "--namespace", "team-a"]
+    )
+    emulator = emulator_from_args(args)
+    assert [n["metadata"]["name"] for n in emulator.list_objects("namespaces")] == [
+        "default",
+        "team-a",
+    ]
