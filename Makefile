@@ -7,10 +7,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: help install lint fmt test test-unit test-e2e demo bench chaos crds docs chart clean
+.PHONY: help install lint fmt test test-unit test-e2e demo sandbox bench chaos failover crds docs chart clean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+	@grep -E '^[A-Za-z0-9_.-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,10 +20,11 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## create .venv and install AlertSync with its test and sandbox tools
 
-lint: $(STAMP) ## ruff (lint + format check) and mypy --strict
+lint: $(STAMP) ## ruff (lint + format check), mypy --strict and the import contracts
 	$(BIN)/ruff check operator tests tools
 	$(BIN)/ruff format --check operator tests tools
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 fmt: $(STAMP) ## apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix operator tests tools
@@ -41,16 +42,32 @@ test-e2e: $(STAMP) ## the operator against the Kubernetes emulator and the simul
 demo: $(STAMP) ## run the operator against the embedded sandbox and show it working
 	$(BIN)/python -m alertsim.demo
 
+sandbox: $(STAMP) ## serve the emulator and the five simulators for deploy/samples/ until Ctrl-C
+	$(BIN)/python -m alertsim sandbox
+
 N ?= 1000
 bench: $(STAMP) ## batched vs per-object observation, N integrations (N=10000 on request)
 	$(BIN)/python -m alertsim.bench --n $(N)
+
+# Each platform's own N (1000, 300, 50) unless N is given, e.g.
+# `N=10000 MODES=batched make bench-budget PLATFORM=grafana-oncall`.
+.PHONY: bench-budget
+bench-budget: $(STAMP) ## N integrations at once under each platform's rate limit, against the floor
+	$(BIN)/python -m alertsim.bench_budget $(if $(filter-out file,$(origin N)),--n $(N)) \
+		$(if $(PLATFORM),--platforms $(PLATFORM)) $(if $(MODES),--modes $(MODES))
 
 CHAOS_N ?= 200
 SEED ?= 7
 chaos: $(STAMP) ## soak: CHAOS_N integrations, five platforms, seeded faults, then the invariants
 	$(BIN)/python -m alertsim.chaos --n $(CHAOS_N) --seed $(SEED)
 
-crds: ## copy crds/ into the chart (a test fails when they differ)
+FAILOVER_N ?= 100
+FAILOVER_LIFETIME ?= 60
+failover: $(STAMP) ## peered replicas killed, stopped, paused mid-work: FAILOVER_N integrations, 60 s lifetime
+	FAILOVER_N=$(FAILOVER_N) FAILOVER_LIFETIME=$(FAILOVER_LIFETIME) $(BIN)/pytest -q tests/e2e/test_failover.py
+
+crds: $(STAMP) ## write crds/ from the models and copy them into the chart (tests fail when stale)
+	$(BIN)/python -m tools.crds
 	rm -f charts/alertsync/crds/alertsync.dev_*.yaml && cp crds/*.yaml charts/alertsync/crds/
 
 docs: $(STAMP) ## write docs/crd-reference.md from the CRDs and samples (a test fails when stale)

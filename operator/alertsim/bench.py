@@ -5,6 +5,10 @@ per-request latency and no rate limit) gets N AlertIntegrations before the real 
 starts as its own process. Measured: time to converge from empty, platform requests and
 Kubernetes writes per steady-state cycle, drift repair latency, and the operator's CPU
 seconds and peak RSS. One table goes to stdout, every raw number to a JSON file.
+
+The sandbox and operator pieces here (:class:`CountingEmulator`, :class:`Operator`,
+:func:`statuses`, :func:`proc_usage`, :func:`machine`, :func:`render`) also serve
+`make bench-budget` (:mod:`alertsim.bench_budget`).
 """
 
 import argparse
@@ -22,7 +26,8 @@ import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from types import TracebackType
+from typing import Any, Self, TypeVar
 
 import aiohttp.web
 import attrs
@@ -85,7 +90,14 @@ def _objects(n: int, oncall_url: str, interval: int) -> list[tuple[str, Obj]]:
     return objects
 
 
-def _statuses(emu: StrictEmulator, names: Sequence[str], pick: Callable[[Obj], T]) -> dict[str, T]:
+def new_emulator() -> CountingEmulator:
+    """A fresh emulator with AlertSync's CRDs installed."""
+    emulator = CountingEmulator()
+    emulator.load_crd(ROOT / "crds")
+    return emulator
+
+
+def statuses(emu: StrictEmulator, names: Sequence[str], pick: Callable[[Obj], T]) -> dict[str, T]:
     """``pick`` applied to each integration's status; runs in the emulator's loop, so that
     only small answers cross threads (the status of all N is read every 0.2 s)."""
     spec = emu.spec(INTEGRATIONS)  # looked up once, not N times
@@ -94,14 +106,14 @@ def _statuses(emu: StrictEmulator, names: Sequence[str], pick: Callable[[Obj], T
     }
 
 
-def _webhook(status: Obj) -> str | None:
+def ready_webhook(status: Obj) -> str | None:
     """The webhookId once the integration is converged: Ready=True and created."""
     conditions = status.get("conditions") or []
     ready = any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
     return status.get("webhookId") if ready else None
 
 
-def _proc_usage(pid: int) -> tuple[float | None, float | None]:
+def proc_usage(pid: int) -> tuple[float | None, float | None]:
     """CPU seconds (own and reaped children's) and peak RSS in MiB, from /proc."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
@@ -113,6 +125,74 @@ def _proc_usage(pid: int) -> tuple[float | None, float | None]:
     cpu = (utime + stime + cutime + cstime) / os.sysconf("SC_CLK_TCK")
     hwm = next((line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:")), "")
     return cpu, int(hwm) / 1024 if hwm else None
+
+
+class Operator:
+    """The real operator (``alertsync run -A``) as its own process, for one ``with`` block.
+
+    On leaving, SIGTERM, then SIGKILL after 30 s; :attr:`stop_seconds` and
+    :attr:`exit_code` say how it went. Its output goes to ``log``.
+    """
+
+    def __init__(
+        self,
+        kubeconfig: Path,
+        log: Path,
+        *,
+        mode: str,
+        interval: int,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        self.log = log
+        self.env = {
+            **os.environ,
+            "KUBECONFIG": str(kubeconfig),
+            "ALERTSYNC_NAMESPACE": NS,
+            "ALERTSYNC_OBSERVE_MODE": mode,
+            "ALERTSYNC_POLL_INTERVAL": str(interval),
+            **(env or {}),
+        }
+        self.stop_seconds: float | None = None
+        self.exit_code: int | None = None
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def process(self) -> subprocess.Popen[bytes]:
+        if self._process is None:
+            raise RuntimeError("the operator is not running")
+        return self._process
+
+    def alive(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    def usage(self) -> tuple[float | None, float | None]:
+        """CPU seconds and peak RSS (MiB) so far; read before the process ends."""
+        return proc_usage(self.process.pid)
+
+    def __enter__(self) -> Self:
+        command = [sys.executable, "-m", "alertsync", "run", "-A", "--health", "", "--metrics", ""]
+        with self.log.open("wb") as log:  # the child keeps its own descriptor
+            self._process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+                [*command, "--log-level", "warning"], env=self.env, stdout=log, stderr=log
+            )
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        process = self.process
+        stopping = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        self.stop_seconds = time.monotonic() - stopping
+        self.exit_code = process.returncode
 
 
 def _percentile(values: Sequence[float], q: float) -> float | None:
@@ -134,14 +214,13 @@ class _Sandbox:
         return self.oncall.requests.snapshot(), writes
 
 
-def _delta(before: Mapping[str, int], after: Mapping[str, int]) -> dict[str, int]:
+def delta(before: Mapping[str, int], after: Mapping[str, int]) -> dict[str, int]:
     return {key: n - before.get(key, 0) for key, n in after.items() if n != before.get(key, 0)}
 
 
 def run_mode(mode: str, args: argparse.Namespace, work: Path) -> Obj:
     """One fresh sandbox, one operator process, every measurement of one mode."""
-    emulator = CountingEmulator()
-    emulator.load_crd(ROOT / "crds")
+    emulator = new_emulator()
     oncall = GrafanaOnCallSimulator(tokens={TOKEN: "admin"}, rate=None)
     oncall.faults.latency = args.latency / 1000
     result: Obj = {"mode": mode}
@@ -152,46 +231,17 @@ def run_mode(mode: str, args: argparse.Namespace, work: Path) -> Obj:
         names = [f"bench-{i:05d}" for i in range(1, args.n + 1)]
         with EmulatorThread(emulator) as k8s:
             kubeconfig = k8s.write_kubeconfig(work / f"bench-kubeconfig-{mode}")
-            env = {
-                **os.environ,
-                "KUBECONFIG": str(kubeconfig),
-                "ALERTSYNC_NAMESPACE": NS,
-                "ALERTSYNC_OBSERVE_MODE": mode,
-                "ALERTSYNC_POLL_INTERVAL": str(args.interval),
-            }
-            command = [
-                sys.executable,
-                "-m",
-                "alertsync",
-                "run",
-                "-A",
-                "--health",
-                "",
-                "--metrics",
-                "",
-            ]
-            with (work / f"bench-operator-{mode}.log").open("wb") as log:
-                started = time.monotonic()
-                process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-                    [*command, "--log-level", "warning"], env=env, stdout=log, stderr=log
-                )
-                try:
-                    box = _Sandbox(process, k8s, emulator, oncall, names)
-                    result |= _converge(box, started)
-                    result |= _steady(box, args.interval, args.cycles)
-                    result |= _drift(box, args.interval, args.drifts)
-                    # Read just before stopping: /proc/<pid> goes away with the process.
-                    result["cpu_seconds"], result["peak_rss_mib"] = _proc_usage(process.pid)
-                finally:
-                    stopping = time.monotonic()
-                    process.send_signal(signal.SIGTERM)
-                    try:
-                        process.wait(30)
-                    except subprocess.TimeoutExpired:
-                        process.kill()
-                        process.wait()
-                    result["stop_seconds"] = time.monotonic() - stopping
-            result["exit_code"] = process.returncode
+            log = work / f"bench-operator-{mode}.log"
+            started = time.monotonic()
+            with Operator(kubeconfig, log, mode=mode, interval=args.interval) as operator:
+                box = _Sandbox(operator.process, k8s, emulator, oncall, names)
+                result |= _converge(box, started)
+                result |= _steady(box, args.interval, args.cycles)
+                result |= _drift(box, args.interval, args.drifts)
+                # Read just before stopping: /proc/<pid> goes away with the process.
+                result["cpu_seconds"], result["peak_rss_mib"] = operator.usage()
+            result["stop_seconds"] = operator.stop_seconds
+            result["exit_code"] = operator.exit_code
     return result
 
 
@@ -199,7 +249,7 @@ def _converge(box: _Sandbox, started: float) -> Obj:
     """Until every integration is Ready with a webhookId."""
     deadline, pending = started + max(120.0, len(box.names) / 5), box.names
     while pending and time.monotonic() < deadline and box.process.poll() is None:
-        found = box.k8s.call(_statuses, box.emulator, pending, _webhook)
+        found = box.k8s.call(statuses, box.emulator, pending, ready_webhook)
         pending = [name for name, webhook in found.items() if webhook is None]
         if pending:
             time.sleep(0.2)
@@ -216,20 +266,20 @@ def _converge(box: _Sandbox, started: float) -> Obj:
 def _steady(box: _Sandbox, interval: int, cycles: int) -> Obj:
     """One interval to settle, then `cycles` windows of one interval each, counted apart."""
     time.sleep(interval)
-    cpu_before, _ = _proc_usage(box.process.pid)
+    cpu_before, _ = proc_usage(box.process.pid)
     counted: list[Obj] = []
     for _ in range(cycles):
         before = box.counters()
         time.sleep(interval)
         after = box.counters()
-        requests, writes = _delta(before[0], after[0]), _delta(before[1], after[1])
+        requests, writes = delta(before[0], after[0]), delta(before[1], after[1])
         cycle: Obj = dict.fromkeys(KINDS, 0)
         for key, count in writes.items():
             plural = key.split(" ", 1)[1].split("/", 1)[0]  # "PATCH alertintegrations/status"
             cycle[KIND_OF.get(plural, "other")] += count
         cycle |= {"platform_requests": sum(requests.values()), "requests": requests}
         counted.append(cycle | {"writes": writes})
-    cpu_after, _ = _proc_usage(box.process.pid)
+    cpu_after, _ = proc_usage(box.process.pid)
     out: Obj = {"cycles": counted, "cpu_seconds_per_cycle": None}
     for key in ("platform_requests", *KINDS):
         out[f"{key}_per_cycle"] = sum(c[key] for c in counted) / cycles
@@ -241,7 +291,7 @@ def _steady(box: _Sandbox, interval: int, cycles: int) -> Obj:
 def _drift(box: _Sandbox, interval: int, drifts: int) -> Obj:
     """Rename k converged integrations at once; time until each has its name back."""
     webhooks = {
-        n: w for n, w in box.k8s.call(_statuses, box.emulator, box.names, _webhook).items() if w
+        n: w for n, w in box.k8s.call(statuses, box.emulator, box.names, ready_webhook).items() if w
     }
     chosen = random.Random(8).sample(sorted(webhooks), min(drifts, len(webhooks)))
     wanted = {webhooks[n]: f"bench integration {n.removeprefix('bench-')}" for n in chosen}
@@ -260,15 +310,15 @@ def _drift(box: _Sandbox, interval: int, drifts: int) -> Obj:
     settle, counts = time.monotonic() + interval, dict.fromkeys(chosen, 0)
     while time.monotonic() < settle:
         counts = box.k8s.call(
-            _statuses, box.emulator, chosen, lambda s: int(s.get("driftCount") or 0)
+            statuses, box.emulator, chosen, lambda s: int(s.get("driftCount") or 0)
         )
         if all(count > 0 for count in counts.values()):
             break
         time.sleep(0.2)
     after = box.counters()
     out: Obj = {"drifts": len(chosen), "drift_latencies": latencies}
-    out |= {"drifts_unrepaired": len(wanted), "drift_requests": _delta(before[0], after[0])}
-    out["drift_writes"] = _delta(before[1], after[1])
+    out |= {"drifts_unrepaired": len(wanted), "drift_requests": delta(before[0], after[0])}
+    out["drift_writes"] = delta(before[1], after[1])
     out["drift_counts"] = counts  # each should be 1: one drift, counted once
     for label, q in (("p50", 0.5), ("p99", 0.99), ("max", 1.0)):
         out[f"drift_{label}_seconds"] = _percentile(latencies, q)
@@ -312,6 +362,15 @@ def _ratio(a: Any, b: Any) -> float | None:
     return a / b if ok else None
 
 
+def render(header: Sequence[str], lines: Sequence[Sequence[str]]) -> str:
+    """A plain text table: the first column left-aligned, the others right-aligned."""
+    widths = [max(len(row[i]) for row in [header, *lines]) for i in range(len(header))]
+    fmt_row = "  ".join([f"{{:<{widths[0]}}}", *(f"{{:>{w}}}" for w in widths[1:])]).format
+    return "\n".join(
+        [fmt_row(*header), "  ".join("-" * w for w in widths)] + [fmt_row(*row) for row in lines]
+    )
+
+
 def table(results: dict[str, Obj]) -> str:
     modes = list(results)
     both = modes == ["batched", "per-object"]
@@ -324,11 +383,18 @@ def table(results: dict[str, Obj]) -> str:
             ratio = _ratio(*values)
             cells.append(f"{ratio:.3g}" if ratio is not None else "-")
         lines.append([label, *cells])
-    widths = [max(len(row[i]) for row in [header, *lines]) for i in range(len(header))]
-    fmt_row = "  ".join([f"{{:<{widths[0]}}}", *(f"{{:>{w}}}" for w in widths[1:])]).format
-    return "\n".join(
-        [fmt_row(*header), "  ".join("-" * w for w in widths)] + [fmt_row(*row) for row in lines]
-    )
+    return render(header, lines)
+
+
+def machine() -> Obj:
+    """Where and what ran: taken before the runs, the date they started, the source they ran."""
+    return {
+        "nproc": len(os.sched_getaffinity(0)),
+        "python": platform.python_version(),
+        "revision": _revision(),
+        "platform": platform.platform(),
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+    }
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -347,14 +413,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if not modes or set(modes) - set(MODES):
         parser.error(f"--modes: a comma-separated list of {', '.join(MODES)}")
     args.json.parent.mkdir(parents=True, exist_ok=True)
-    # Taken before the runs: the date they started, the source they ran.
-    machine = {
-        "nproc": len(os.sched_getaffinity(0)),
-        "python": platform.python_version(),
-        "revision": _revision(),
-        "platform": platform.platform(),
-        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-    }
+    taken = machine()  # before the runs: the date they started, the source they ran
     began = time.monotonic()
     results = {mode: run_mode(mode, args, args.json.parent) for mode in modes}
     print(
@@ -367,7 +426,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         batched, per_object = results["batched"], results["per-object"]
         ratios = {key: _ratio(batched.get(key), per_object.get(key)) for _, key, _ in ROWS}
     parameters = {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}
-    report = {"parameters": parameters, "machine": machine, "modes": results, "ratios": ratios}
+    report: Obj = {"parameters": parameters, "machine": taken, "modes": results}
+    report["ratios"] = ratios
     report["run_seconds"] = time.monotonic() - began
     args.json.write_text(json.dumps(report, indent=2) + "\n")
     print(f"run time {report['run_seconds']:.0f} s; raw numbers in {args.json}")
