@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed-stamp
 .PHONY: help install lint fmt test test-unit test-e2e demo sandbox bench chaos failover crds docs chart clean
 
 help: ## list the targets
-	@grep -E '^[A-Za-z0-9_.-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+	@grep -E '^[A-Za-z0-9_.-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)

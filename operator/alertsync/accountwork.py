@@ -13,6 +13,7 @@ replica that kopf pauses (peering) or stops sends nothing more for the account.
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 import math
 import time
@@ -20,6 +21,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from alertsync.errors import AlertSyncError
+from alertsync.platforms.http import WAIT_NOTICE
 from alertsync.reconcile import Outcome
 from alertsync.retry import backoff, delay_for
 from alertsync.workqueue import URGENT, Job, Work, WorkQueue
@@ -47,8 +49,9 @@ class Listings:
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self.clock = clock
         self.latest: Listing | None = None
-        self._task: asyncio.Future[Sequence[object]] | None = None
+        self._task: asyncio.Task[Sequence[object]] | None = None
         self._task_started = -math.inf
+        self._started_at: dict[asyncio.Future[Sequence[object]], float] = {}
         # After a failed listing, jobs fail fast with its error for a while
         # instead of each asking the struggling platform again.
         self._failure: AlertSyncError | None = None
@@ -79,6 +82,7 @@ class Listings:
                 # Too old for this caller: let it end, then take another (one at a time).
                 with contextlib.suppress(AlertSyncError):
                     await asyncio.shield(task)
+                self._settle(task)  # a done task is awaited without a pause: settle it here
                 continue
             if task is None:
                 ahead = after - self.clock()
@@ -86,8 +90,10 @@ class Listings:
                     await asyncio.sleep(ahead + 0.01)
                     continue
                 task = self._start(fetch)
-            await asyncio.shield(task)
-            # settle() has recorded it as the latest by now (done callbacks run first).
+            try:
+                await asyncio.shield(task)
+            finally:
+                self._settle(task)
 
     def cancel(self) -> None:
         """Stop a listing in flight: its account's work has stopped (pause, shutdown)."""
@@ -96,25 +102,39 @@ class Listings:
 
     def _start(
         self, fetch: Callable[[], Awaitable[Sequence[object]]]
-    ) -> asyncio.Future[Sequence[object]]:
+    ) -> asyncio.Task[Sequence[object]]:
         started = self._task_started = self.clock()
-        task = self._task = asyncio.ensure_future(fetch())
+        # Shared by every job: no one job's wait notice (WAIT_NOTICE) goes with it.
+        context = contextvars.copy_context()
+        context.run(WAIT_NOTICE.set, None)
 
-        def settle(done: asyncio.Future[Sequence[object]]) -> None:
-            self._task = None
-            if done.cancelled():
-                return
-            error = done.exception()
-            if error is None:
-                self.latest = Listing(done.result(), started)
-                self._failure, self._failures = None, 0
-            elif isinstance(error, AlertSyncError):
-                self._failure = error
-                self._failed_until = self.clock() + backoff(self._failures)
-                self._failures += 1
+        async def listing() -> Sequence[object]:
+            return await fetch()
 
-        task.add_done_callback(settle)
+        task = self._task = asyncio.get_running_loop().create_task(listing(), context=context)
+        self._started_at[task] = started
+        task.add_done_callback(self._settle)
         return task
+
+    def _settle(self, task: asyncio.Future[Sequence[object]]) -> None:
+        """Record a finished listing once, whoever sees it end first."""
+        if not task.done():
+            return  # its waiter was cancelled: the done callback settles it
+        started = self._started_at.pop(task, None)
+        if started is None:
+            return  # settled already
+        if self._task is task:
+            self._task = None
+        if task.cancelled():
+            return
+        error = task.exception()
+        if error is None:
+            self.latest = Listing(task.result(), started)
+            self._failure, self._failures = None, 0
+        elif isinstance(error, AlertSyncError):
+            self._failure = error
+            self._failed_until = self.clock() + backoff(self._failures)
+            self._failures += 1
 
 
 class AccountWork:

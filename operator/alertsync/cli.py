@@ -151,10 +151,9 @@ def _reconcile(namespace: str, name: str, timeout: float) -> int:
         f"{namespace}/{name}: Ready={ready.get('status', 'Unknown')} "
         f"({ready.get('reason', '-')}) {ready.get('message', '')}".rstrip()
     )
-    print(
-        f"  currentState={status.get('currentState')} webhookId={status.get('webhookId')} "
-        f"driftCount={status.get('driftCount', 0)}"
-    )
+    # Only what is known: a pass that could not reach the platform has no object yet.
+    known = [f"{key}={status[key]}" for key in ("currentState", "webhookId") if status.get(key)]
+    print("  " + " ".join([*known, f"driftCount={status.get('driftCount', 0)}"]))
     if status.get("lastError"):
         print(f"  lastError: {status['lastError']}")
     return 0 if ready.get("status") == "True" else 2

@@ -13,7 +13,12 @@ import httpx
 from pydantic import SecretStr
 
 from alertsync.config import OperatorConfig
-from alertsync.errors import CredentialsMissingError, InvalidSpecError, NotPermittedError
+from alertsync.errors import (
+    AlertSyncError,
+    CredentialsMissingError,
+    InvalidSpecError,
+    NotPermittedError,
+)
 from alertsync.kube import Kube
 from alertsync.models import AlertPlatformSpec, PlatformKind, PlatformRef, ProductType
 from alertsync.models.common import parse_spec
@@ -22,7 +27,12 @@ from alertsync.platforms.base import PlatformAccount, PlatformAdapter
 from alertsync.records import PlatformKey, PlatformRecord, platform_key
 from alertsync.watchcache import WatchCache
 
-__all__ = ["Connector"]
+__all__ = ["QUEUED_MAX_WAIT", "Connector"]
+
+# The longest wait for the budget a queued job sits out in place (Confluent's
+# windows, a 429's Retry-After); longer ones fail the pass as RateLimited, which
+# the queue retries when the platform said.
+QUEUED_MAX_WAIT = 60.0
 
 
 @dataclass
@@ -50,6 +60,8 @@ class Connector:
         # Accounts whose credentials the platform accepted and then refused a
         # write with (a read-only token): the message, until a write works.
         self.read_only: dict[PlatformKey, str] = {}
+        # Why the last re-read of a platform's spec or Secret failed, until one works.
+        self.failures: dict[PlatformKey, AlertSyncError] = {}
 
     def version(self, key: PlatformKey) -> int:
         return self.versions[key]
@@ -64,16 +76,28 @@ class Connector:
         async with self.locks[record.key]:
             cached = self.connections.get(record.key)
             if cached and not refresh and cached.source == (record.uid, record.generation):
+                failure = self.failures.get(record.key)
+                if failure is not None:
+                    raise failure  # the last re-read failed: no path uses the old credentials
                 return cached.account
-            account = await self._build(record)
+            try:
+                account = await self._build(record)
+            except AlertSyncError as exc:
+                self.failures[record.key] = exc
+                raise
+            self.failures.pop(record.key, None)
             source = (record.uid, record.generation)
             if cached is None or cached.account != account:
                 # A changed token makes a different account: a new connection.
                 if cached is not None:
                     await cached.adapter.aclose()
-                self.connections[record.key] = _Connection(
-                    source, account, build_adapter(account, self.transport)
-                )
+                adapter = build_adapter(account, self.transport)
+                throttle = adapter.throttle()
+                if throttle is not None:
+                    # The operator's jobs wait for the budget in place, in their
+                    # turn, instead of failing the pass and queueing again.
+                    throttle.max_wait = QUEUED_MAX_WAIT
+                self.connections[record.key] = _Connection(source, account, adapter)
                 self.changed(record.key)
             else:
                 cached.source = source

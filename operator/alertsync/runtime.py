@@ -19,7 +19,7 @@ import random
 import time
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 
@@ -30,6 +30,7 @@ from alertsync.connector import Connector
 from alertsync.errors import AlertSyncError, PermissionDeniedError
 from alertsync.kube import Kube
 from alertsync.models import AlertIntegrationStatus
+from alertsync.platforms.http import WAIT_NOTICE, Throttle
 from alertsync.platformstatus import platform_status
 from alertsync.reconcile import Dependencies, Event, IntegrationResource, Outcome, reconcile
 from alertsync.records import IntegrationRecord, PlatformKey, PlatformRecord
@@ -48,6 +49,8 @@ PostEvent = Callable[[IntegrationRecord, Event], None]
 Listing = Callable[[Callable[[], Awaitable[Sequence[object]]]], Awaitable[Sequence[object]]]
 # A job expected to wait longer than this says so on its status (Synced=False, Queued).
 QUEUED_NOTICE_SECONDS = 5.0
+# The reasons of a wait: a later, better-known state replaces them on Ready too.
+WAITING = frozenset({"Queued", "RateLimited"})
 
 
 def _now() -> datetime:
@@ -170,9 +173,8 @@ class Runtime:
     async def _announce_queued(
         self, record: IntegrationRecord, work: AccountWork, job: Job
     ) -> None:
-        """One status write when a job starts a long wait: Synced=False, Queued."""
-        adapter = self.connector.adapter_of(record.platform)
-        throttle = adapter.throttle() if adapter is not None else None
+        """One status write when a job starts a long wait in the queue: Queued."""
+        throttle = self._throttle(record.platform)
         budget = throttle.per_second() if throttle is not None else None
         blocked = throttle.blocked_for() if throttle is not None else 0.0
         seconds = work.expected_wait(job, budget, blocked)
@@ -181,21 +183,56 @@ class Runtime:
         job.announced = True
         ahead = work.queue.ahead_of(job)
         pace = f" at {budget * 60:.0f} requests a minute" if budget else ""
-        message = (
+        await self._announce(
+            record,
+            "Queued",
             f"queued behind {ahead} other changes to this platform account{pace}; "
-            f"expected to start in about {seconds:.0f}s"
+            f"expected to start in about {seconds:.0f}s",
         )
-        async with self.statuses.locks[record.uid]:
+
+    async def _announce_rate_limit(
+        self, record: IntegrationRecord, job: Job, seconds: float
+    ) -> None:
+        """One status write when the job starts a long wait for the budget: RateLimited.
+
+        Called from inside its pass (which holds the resource's lock)."""
+        if job.rate_limited:
+            return
+        job.announced = job.rate_limited = True
+        until = datetime.now(UTC) + timedelta(seconds=seconds)
+        message = (
+            f"rate limited by the platform until {until:%Y-%m-%dT%H:%M:%SZ} "
+            f"({seconds:.0f}s); waiting for it in turn"
+        )
+        await self._announce(record, "RateLimited", message, last_error=message, locked=True)
+
+    async def _announce(
+        self,
+        record: IntegrationRecord,
+        reason: str,
+        message: str,
+        last_error: str | None = None,
+        *,
+        locked: bool = False,
+    ) -> None:
+        """Synced=False with `reason` (and Ready too while nothing better is known)."""
+        async with contextlib.nullcontext() if locked else self.statuses.locks[record.uid]:
             status = self.statuses.status_of(record)
             now, gen = _now(), record.generation
             conditions = set_condition(
-                status.conditions, "Synced", "False", "Queued", message, now, gen
+                status.conditions, "Synced", "False", reason, message, now, gen
             )
-            if not any(c.type == "Ready" for c in conditions):
-                conditions = set_condition(
-                    conditions, "Ready", "False", "Queued", message, now, gen
-                )
-            await self.statuses.write(record, status.model_copy(update={"conditions": conditions}))
+            ready = next((c for c in conditions if c.type == "Ready"), None)
+            if ready is None or ready.reason in WAITING:
+                conditions = set_condition(conditions, "Ready", "False", reason, message, now, gen)
+            update: dict[str, object] = {"conditions": conditions}
+            if last_error is not None:
+                update["last_error"] = last_error
+            await self.statuses.write(record, status.model_copy(update=update))
+
+    def _throttle(self, key: PlatformKey) -> Throttle | None:
+        adapter = self.connector.adapter_of(key)
+        return adapter.throttle() if adapter is not None else None
 
     async def _run_job(self, key: PlatformKey, job: Job) -> Outcome | None:
         record = self.cache.integration(job.uid)
@@ -206,12 +243,20 @@ class Runtime:
             await self._queue(record, job.work)
             return None
         work = self.accounts[key]
-        outcome = await self._pass(
-            record,
-            listing=work.listing_for(job),
-            heartbeat=job.work is not Work.CHANGE,
-            quiet=job.announced and job.attempt > 0,
-        )
+
+        async def notice(seconds: float) -> None:
+            await self._announce_rate_limit(record, job, seconds)
+
+        waiting = WAIT_NOTICE.set(notice)
+        try:
+            outcome = await self._pass(
+                record,
+                listing=work.listing_for(job),
+                heartbeat=job.work is not Work.CHANGE,
+                quiet=job.announced and job.attempt > 0,
+            )
+        finally:
+            WAIT_NOTICE.reset(waiting)
         if (
             outcome is not None
             and outcome.error is not None

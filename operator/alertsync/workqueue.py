@@ -61,6 +61,7 @@ class Job:
     attempt: int = 0
     # Set when a status already says this job waits (Queued, RateLimited): once only.
     announced: bool = field(default=False, compare=False)
+    rate_limited: bool = field(default=False, compare=False)
 
 
 class WorkQueue:

@@ -1,8 +1,10 @@
 """Bad input: refused at admission, or Ready=False naming the field, with no platform call."""
 
+import logging
 from typing import Any
 
 import pytest
+from prometheus_client import REGISTRY
 
 from alertsim.kubeapi import ApiError
 from tests.support.sandbox import TOKEN, Sandbox, reason
@@ -17,6 +19,9 @@ pytestmark = pytest.mark.e2e
         ({"platformRef": {"name": "oncall"}, "targetState": "paused"}, "spec.targetState"),
         ({"platformRef": {"name": "oncall"}, "grafanaOnCall": {"type": "pager"}}, "type"),
         ({"platformRef": {"name": "oncall"}, "displayName": "x" * 151}, "spec.displayName"),
+        # Grafana OnCall trims names: a padded one would be "repaired" for ever.
+        ({"platformRef": {"name": "oncall"}, "displayName": " pay "}, "spec.displayName"),
+        ({"platformRef": {"name": "oncall"}, "displayName": "   "}, "spec.displayName"),
         ({"platformRef": {"kind": "Platform", "name": "oncall"}}, "spec.platformRef.kind"),
         ({"targetState": "enabled"}, "platformRef"),
         ({"platformRef": {"name": "oncall"}, "deletionPolicy": "Keep"}, "spec.deletionPolicy"),
@@ -157,3 +162,35 @@ def test_a_token_with_a_trailing_newline_works(sandbox: Sandbox) -> None:
     )
     sandbox.create("pay", displayName="pay")
     sandbox.wait_ready("pay")
+
+
+@pytest.mark.usefixtures("operator")
+def test_a_stalled_integration_costs_nothing_until_its_spec_changes(
+    sandbox: Sandbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue 14: no request, no log line above debug, no metric per resync while Stalled."""
+    sandbox.apply_platform(resync="1s")
+    sandbox.create("pay", displayName="pay", grafanaOnCall={"escalationChainId": "FNOSUCHCHAIN"})
+    status = sandbox.wait_status("pay", lambda s: reason(s) == "PlatformRejected")
+    assert any(c["type"] == "Stalled" and c["status"] == "True" for c in status["conditions"])
+    requests = sandbox.oncall.requests
+    wait_for(lambda: requests.count("GET", "/api/v1/integrations/") >= 1)
+
+    def counted() -> float:
+        labels = {"platform": "grafana-oncall", "result": "PlatformRejected"}
+        return REGISTRY.get_sample_value("alertsync_reconciles_total", labels) or 0.0
+
+    before, listings, metric = requests.count("POST"), requests.count("GET"), counted()
+    caplog.clear()
+    # Three resyncs later: listed each time, and nothing else done for it.
+    wait_for(lambda: requests.count("GET") >= listings + 3, timeout=15)
+    assert requests.count("POST") == before
+    assert counted() == metric
+    said = [r for r in caplog.records if r.levelno > logging.DEBUG and "pay" in r.getMessage()]
+    assert said == []
+    sandbox.assert_quiet("pay", seconds=1.0)
+
+    # A new generation is worked on at once, not after an old backoff.
+    sandbox.patch_spec("pay", {"grafanaOnCall": {"escalationChainId": None}})
+    sandbox.wait_ready("pay", timeout=10)
+    assert requests.count("POST") == before + 1

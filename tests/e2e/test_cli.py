@@ -152,6 +152,7 @@ def test_reconcile_asks_for_a_pass_and_prints_its_outcome(sandbox: Sandbox) -> N
     assert failing.returncode == 2
     assert "Ready=False (PlatformUnavailable)" in failing.stdout
     assert "lastError: cannot" in failing.stdout
+    assert "None" not in done.stdout + failing.stdout  # only what is known is printed
 
     missing = alertsync("reconcile", "nope", kubeconfig=str(sandbox.kubeconfig))
     assert missing.returncode == 1

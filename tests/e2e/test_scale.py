@@ -170,5 +170,6 @@ def test_a_small_budget_converges_without_a_storm_of_429s(sandbox: Sandbox) -> N
             sandbox.wait_ready(f"s{i}", timeout=90)
     assert len(counting.sim.integrations()) == n  # no create carried out twice
     # The requests in flight when the first 429 came, then about one per window of
-    # the platform's while the account slows down to it: never one per request.
-    assert counting.statuses[429] <= n // 2, counting.statuses
+    # the platform's while the account slows down to it: never one per request (the
+    # operator before the account queue had more 429s than creates, most of them).
+    assert counting.statuses[429] < n, counting.statuses

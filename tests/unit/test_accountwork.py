@@ -133,3 +133,14 @@ async def test_workers_run_jobs_settle_retries_and_stop_with_their_context() -> 
     assert "bad" not in work.queue  # permanent: waits for a change, not a timer
     assert work.queue.next_due() == 130.0  # the platform's announced wait
     assert work.workers == 0
+
+
+async def test_a_finished_listing_is_never_awaited_in_a_loop_that_does_not_yield() -> None:
+    """A caller that needs a newer listing than a finished one must not spin on it."""
+    clock, platform = Clock(), Platform()
+    listings = Listings(clock)
+    first = await listings.fresh(0.0, platform.list_all)
+    clock.now += 1
+    # The first listing's task is done; a caller needing one newer than it starts another.
+    second = await asyncio.wait_for(listings.fresh(first.started, platform.list_all), 1.0)
+    assert second.items == ["listing 2"]

@@ -698,6 +698,37 @@ async def test_a_secret_the_block_names_is_read_in_the_namespace_and_handed_over
     assert not missing.error.permanent  # it may be created later
 
 
+async def test_a_webhook_url_comes_from_the_secret_the_spec_names() -> None:
+    world = World()
+    url = "https://hooks.example/in?token=url-secret-7c2a"
+    world.secrets[("team", "hook-url")] = {"url": url}
+    spec = {**SPEC, "webhook": {"urlSecretRef": {"name": "hook-url"}}}
+    outcome = await world.run(spec)
+    assert outcome.error is None
+    [given] = world.adapter.created
+    assert given.webhook_url == url
+    assert "CredentialsInSpec" not in [e.reason for e in outcome.events]
+
+    world.secrets[("team", "hook-url")] = {"url": "not a url"}
+    bad = await world.run(spec, outcome.status, generation=2)
+    assert bad.status.last_error == (
+        "spec.webhook.urlSecretRef: the value of key 'url' in Secret 'hook-url' is not an "
+        "http(s) URL of at most 2048 characters"
+    )
+    assert "not a url" not in bad.status.model_dump_json()
+
+
+async def test_an_inline_url_with_a_credential_earns_one_warning_pointing_at_the_secret() -> None:
+    world = World()
+    spec = {**SPEC, "webhook": {"url": "https://user:pw-in-url-93d1@hooks.example/in"}}
+    outcome = await world.run(spec)
+    [warning] = [e for e in outcome.events if e.reason == "CredentialsInSpec"]
+    assert warning.type == "Warning"
+    assert "spec.webhook.urlSecretRef" in warning.message
+    again = await world.run(spec, outcome.status)  # the same generation: said once
+    assert "CredentialsInSpec" not in [e.reason for e in again.events]
+
+
 async def test_a_plain_http_webhook_needs_the_platforms_permission() -> None:
     world = World()
     spec = {**SPEC, "webhook": {"url": "http://receiver.example/hook"}}

@@ -13,6 +13,7 @@ import logging
 import math
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, NoReturn
@@ -57,6 +58,12 @@ MAX_PAGES = 1000
 # A wait a platform announces is honoured up to a day; `inf` or 1e400 is no wait.
 MAX_ANNOUNCED_WAIT = 86_400.0
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# Awaited, in the task that waits, when a request is about to wait this long or
+# longer for the platform's budget: the operator says so on the waiting resource.
+WAIT_NOTICE: ContextVar[Callable[[float], Awaitable[None]] | None] = ContextVar(
+    "wait_notice", default=None
+)
+NOTICE_SECONDS = 5.0
 # After 429s our rate drops by 30 % each, to no less than this share of the limit,
 # and wins back 1/RECOVERY_STEPS of the gap with each request that goes through.
 MIN_RATE_SHARE, RECOVERY_STEPS = 0.05, 300
@@ -123,6 +130,13 @@ class Throttle:
         if self.window_limit and self.window_span > 0:
             return self.window_limit / self.window_span
         return None
+
+    def expected_wait(self) -> float:
+        """Seconds the next request would wait for the platform (a 429, a spent window)."""
+        wait = self.blocked_for()
+        if self.window_remaining is not None and self.window_remaining <= 0:
+            wait = max(wait, self.window_ends - self.clock())
+        return max(0.0, wait)
 
     def block(self, seconds: float) -> None:
         """The platform said 429: nothing goes until then, and no more bursts after."""
@@ -202,7 +216,10 @@ class Throttle:
                     f"{until:%Y-%m-%dT%H:%M:%SZ} ({wait:.0f}s)",
                     wait,
                 )
-            logger.info("waiting %.1fs for the platform's rate limit before: %s", wait, what)
+            logger.debug("waiting %.1fs for the platform's rate limit before: %s", wait, what)
+            notice = WAIT_NOTICE.get()
+            if notice is not None and wait >= NOTICE_SECONDS:
+                await notice(wait)
             await self.sleep(wait)
         else:
             raise RateLimitedError(f"cannot {what}: the rate limit did not open", self.max_wait)

@@ -7,6 +7,8 @@ that names the operation, the object and the platform's own words, and never the
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from typing import Any
 
 import httpx
@@ -540,6 +542,17 @@ def test_retry_after_prefers_retry_after_then_ratelimit_reset() -> None:
     assert retry_after(reset_only) == 9
     assert retry_after(garbled) == 3
     assert retry_after(httpx.Response(429)) is None
+
+
+def test_retry_after_may_be_an_http_date() -> None:
+    """RFC 9110 allows Retry-After as an HTTP date; a past one is no wait."""
+    soon = datetime.now(UTC) + timedelta(seconds=90)
+    dated = httpx.Response(429, headers={"Retry-After": format_datetime(soon, usegmt=True)})
+    waited = retry_after(dated)
+    assert waited is not None
+    assert 85 <= waited <= 90
+    past = httpx.Response(429, headers={"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"})
+    assert retry_after(past) == 0
 
 
 async def test_a_429_without_a_time_backs_off_longer_each_time(clock: ManualClock) -> None:
