@@ -1153,3 +1153,17 @@ def test_dashboard_config_map_carries_the_json_file_unchanged(
 
     default_namespace = documents(chart, {"dashboard": {"enabled": True}})
     assert only(default_namespace, "ConfigMap")["metadata"]["namespace"] == NAMESPACE
+
+
+def test_the_memory_settings_come_from_a_named_measurement_and_cover_it() -> None:
+    """values.yaml says what the memory settings were measured with; the README's
+    mass-apply figure for 1,000 integrations fits under the limit."""
+    values_text = (CHART / "values.yaml").read_text()
+    assert "Measured peak RSS" in values_text
+    assert "make bench-budget" in values_text
+    measured = re.search(r"\| operator peak RSS \| (\d+) MiB", (ROOT / "README.md").read_text())
+    assert measured is not None
+    values = yaml.safe_load(values_text)
+    limit = int(values["resources"]["limits"]["memory"].removesuffix("Mi"))
+    request = int(values["resources"]["requests"]["memory"].removesuffix("Mi"))
+    assert int(measured.group(1)) < request < limit
