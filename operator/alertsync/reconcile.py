@@ -182,7 +182,15 @@ class _Pass:
         if self.resource.deleting:
             return await self._delete(spec, adapter, desired)
 
-        obs = await adapter.observe(desired, await self._listing())
+        listing = await self._listing()
+        obs = await adapter.observe(desired, listing)
+        known = self.old.webhook_id is not None or self.old.create_pending_since is not None
+        stale = not (obs.exists and obs.up_to_date)
+        if listing is not None and known and stale and self.deps.may_write():
+            # About to change an object we already have: a listing can lag behind
+            # the platform, so confirm with one targeted read before acting on it.
+            # (A first create needs no confirming: nothing of ours exists yet.)
+            obs = await adapter.observe(desired)
         self.observation = obs
 
         if obs.conflicting_ids:
@@ -344,7 +352,9 @@ class _Pass:
                     Event("Normal", "Orphaned", f"left {self.old.webhook_id} on the platform")
                 )
             return Outcome(self.status, tuple(self.events), released=True)
-        obs = await adapter.observe(desired, await self._listing())
+        # A targeted read, not the listing: a listing that lags behind the
+        # platform must never make a deletion miss its object (an orphan).
+        obs = await adapter.observe(desired)
         claimed = obs.match in (Match.ID, Match.MARKER) or (
             obs.match is Match.NAME and (self.old.create_pending_since or self.old.origin)
         )

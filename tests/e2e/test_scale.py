@@ -98,7 +98,7 @@ def test_per_object_baseline_reads_and_writes_each_integration(sandbox: Sandbox)
     assert written == N
 
 
-def test_a_drift_storm_is_repaired_on_the_queue_with_one_write_each(sandbox: Sandbox) -> None:
+def test_a_drift_storm_is_repaired_on_the_queue_with_one_read_and_one_write_each(sandbox: Sandbox) -> None:
     sandbox.apply_platform(resync="1s")
     names = ["a", "b", "c"]
     for name in names:
@@ -115,9 +115,10 @@ def test_a_drift_storm_is_repaired_on_the_queue_with_one_write_each(sandbox: San
             lambda: all((sandbox.oncall.get(i) or {}).get("name") in names for i in ids),
             timeout=10,
         )
-    # Found in the listing, repaired from it: a PUT each, no re-read, no confirming GET.
+    # Found in the listing, confirmed with one read (a listing may lag), repaired with
+    # one PUT each, and not read again after.
     assert requests.count("PUT") - puts == len(names)
-    assert requests.count("GET", ONE) - gets == 0
+    assert requests.count("GET", ONE) - gets == len(names)
 
 
 class Counting:
