@@ -98,7 +98,9 @@ def test_per_object_baseline_reads_and_writes_each_integration(sandbox: Sandbox)
     assert written == N
 
 
-def test_a_drift_storm_is_repaired_on_the_queue_with_one_read_and_one_write_each(sandbox: Sandbox) -> None:
+def test_a_drift_storm_is_repaired_on_the_queue_with_one_read_and_one_write_each(
+    sandbox: Sandbox,
+) -> None:
     sandbox.apply_platform(resync="1s")
     names = ["a", "b", "c"]
     for name in names:
