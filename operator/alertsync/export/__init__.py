@@ -15,7 +15,6 @@ the output directory not writable).
 
 import argparse
 import asyncio
-import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -39,8 +38,9 @@ from alertsync.export.output import (
 )
 from alertsync.kube import Kube
 from alertsync.models import PlatformKind
+from alertsync.plan import log_warnings_to_stderr
 from alertsync.plan.sources import Manifests, Sources
-from alertsync.redaction import RedactingFilter, redact
+from alertsync.redaction import redact
 
 __all__ = [
     "ANNOTATION",
@@ -123,7 +123,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, *, transport: httpx.AsyncBaseTransport | None = None) -> int:
     """`alertsync export` with parsed options; writes the export, returns the exit code."""
-    _log_to_stderr()
+    log_warnings_to_stderr()
     target = Target(PlatformKind(args.kind), args.platform, args.namespace)
     try:
         reserved = read_reserved(args.output, args.namespace) if args.output else []
@@ -174,13 +174,3 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _error(message: str) -> int:
     print(f"error: {redact(message)}", file=sys.stderr)
     return 1
-
-
-def _log_to_stderr() -> None:
-    """Warnings to stderr, redacted, in a bare process; an embedding program keeps its own."""
-    root = logging.getLogger()
-    if root.handlers:
-        return
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    for handler in root.handlers:
-        handler.addFilter(RedactingFilter())

@@ -44,6 +44,7 @@ __all__ = [
     "add_arguments",
     "exit_code",
     "load_manifests",
+    "log_warnings_to_stderr",
     "main",
     "plan",
     "render_json",
@@ -94,7 +95,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, *, transport: httpx.AsyncBaseTransport | None = None) -> int:
     """`alertsync plan` with parsed options; prints the plan, returns the exit code."""
-    _log_to_stderr()
+    log_warnings_to_stderr()
     try:
         manifests = load_manifests(args.filename, args.namespace, recursive=args.recursive)
     except ManifestError as exc:
@@ -139,7 +140,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return run(parser.parse_args(argv))
 
 
-def _log_to_stderr() -> None:
+def log_warnings_to_stderr() -> None:
     """Warnings to stderr, redacted, in a bare process; an embedding program keeps its own."""
     root = logging.getLogger()
     if root.handlers:
