@@ -8,7 +8,8 @@ seconds and peak RSS. One table goes to stdout, every raw number to a JSON file.
 
 The sandbox and operator pieces here (:class:`CountingEmulator`, :class:`Operator`,
 :func:`statuses`, :func:`proc_usage`, :func:`machine`, :func:`render`) also serve
-`make bench-budget` (:mod:`alertsim.bench_budget`).
+`make bench-budget` (:mod:`alertsim.bench_budget`); :func:`stop_operator` and
+:func:`revision` also serve `make chaos` (:mod:`alertsim.chaos`).
 """
 
 import argparse
@@ -26,7 +27,6 @@ import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Self, TypeVar
 
 import aiohttp.web
@@ -177,22 +177,21 @@ class Operator:
             )
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        process = self.process
+    def __exit__(self, *exc_info: object) -> None:
         stopping = time.monotonic()
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_operator(self.process)
         self.stop_seconds = time.monotonic() - stopping
-        self.exit_code = process.returncode
+        self.exit_code = self.process.returncode
+
+
+def stop_operator(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, as Kubernetes stops a pod; SIGKILL if the operator is not gone in 30 s."""
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def _percentile(values: Sequence[float], q: float) -> float | None:
@@ -345,7 +344,7 @@ ROWS = (  # (label, key, format)
 )
 
 
-def _revision() -> str | None:
+def revision() -> str | None:
     """The operator's source as run: a commit, ``-dirty`` if the working tree differs."""
     try:
         done = subprocess.run(
@@ -391,7 +390,7 @@ def machine() -> Obj:
     return {
         "nproc": len(os.sched_getaffinity(0)),
         "python": platform.python_version(),
-        "revision": _revision(),
+        "revision": revision(),
         "platform": platform.platform(),
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
     }

@@ -40,7 +40,7 @@ import time
 import traceback
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 
@@ -492,6 +492,11 @@ def _wait_for_platform_check(run: _Run) -> float | None:
     return None
 
 
+class _Repair(NamedTuple):
+    at: float
+    pending: int  # creates still pending then
+
+
 @dataclasses.dataclass
 class _Drift:
     name: str
@@ -500,8 +505,8 @@ class _Drift:
     counted_before: int
     at: float
     during_creates: bool
-    repaired_at: float | None = None
-    pending_at_repair: int | None = None
+    # Both values of the moment it was seen repaired, or none.
+    repair: _Repair | None = None
 
 
 def _start_drift(run: _Run, name: str, webhook: str, during: bool) -> _Drift:
@@ -512,12 +517,11 @@ def _start_drift(run: _Run, name: str, webhook: str, during: bool) -> _Drift:
 
 
 def _check_drift(run: _Run, drift: _Drift, pending: int) -> None:
-    if drift.repaired_at is not None:
+    if drift.repair is not None:
         return
     counted = run.pick([drift.name], _drift_count)[drift.name]
     if counted > drift.counted_before and run.side.name_of(drift.webhook) == drift.display:
-        drift.repaired_at = time.monotonic()
-        drift.pending_at_repair = pending
+        drift.repair = _Repair(time.monotonic(), pending)
 
 
 def _converge(
@@ -566,10 +570,10 @@ def _finish_drift(
     # Three intervals from the drift, and at least two more after the creates.
     interval = run.args.interval
     limit = max(drift.at + max(3.0 * interval, 30.0), time.monotonic() + 2.0 * interval)
-    while drift.repaired_at is None and time.monotonic() < limit and run.operator.alive():
+    while drift.repair is None and time.monotonic() < limit and run.operator.alive():
         _check_drift(run, drift, 0)
         time.sleep(0.2)
-    repaired = drift.repaired_at
+    repaired = drift.repair.at if drift.repair is not None else None
     before_done = None
     if drift.during_creates:  # never repaired is not before
         before_done = repaired is not None and (creates_done is None or repaired < creates_done)
@@ -581,7 +585,7 @@ def _finish_drift(
         # How long it was watched: from the drift to its repair, or to giving up.
         "drift_watched_seconds": (repaired or time.monotonic()) - drift.at,
         "drift_repaired_before_creates_finished": before_done,
-        "drift_pending_creates_at_repair": drift.pending_at_repair,
+        "drift_pending_creates_at_repair": drift.repair.pending if drift.repair else None,
     }
 
 

@@ -46,7 +46,6 @@ import math
 import os
 import platform as platform_module
 import random
-import signal
 import socket
 import subprocess
 import sys
@@ -58,6 +57,7 @@ from typing import Any
 
 import httpx
 
+from alertsim.bench import revision, stop_operator
 from alertsim.confluent import ApiKey, ConfluentSimulator
 from alertsim.confluent import Rate as ConfluentRate
 from alertsim.core import Simulator
@@ -915,12 +915,7 @@ def _operator(
         try:
             yield process
         finally:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop_operator(process)
 
 
 def run(args: argparse.Namespace) -> Obj:
@@ -1070,17 +1065,6 @@ def _rates(text: str) -> dict[Kind, float]:
     return rates
 
 
-def _revision() -> str | None:
-    try:
-        done = subprocess.run(
-            ["git", "describe", "--always", "--dirty"],  # noqa: S607 - git from PATH is fine here
-            cwd=ROOT, capture_output=True, text=True, check=True,
-        )  # fmt: skip
-    except (OSError, subprocess.CalledProcessError):
-        return None
-    return done.stdout.strip()
-
-
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m alertsim.chaos", description=__doc__)
     parser.add_argument("--n", type=int, default=200, help="integrations at any time")
@@ -1117,7 +1101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     machine = {
         "nproc": len(os.sched_getaffinity(0)),
         "python": platform_module.python_version(),
-        "revision": _revision(),
+        "revision": revision(),
         "platform": platform_module.platform(),
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
     }

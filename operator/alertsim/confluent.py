@@ -42,6 +42,7 @@ import httpx
 import pydantic
 
 from alertsim import server
+from alertsim.adminroutes import AdminCollection
 from alertsim.core import ADMIN_PREFIX, Clock, Simulator, admin_body, json_response
 
 __all__ = [
@@ -236,6 +237,12 @@ def _invalid(pointer: str, detail: str) -> dict[str, Any]:
     return _error(422, "invalid_configuration", "Validation Failed", detail, pointer=pointer)
 
 
+def _invalid_filter(parameter: str, detail: str) -> _ApiError:
+    return _ApiError(
+        400, [_error(400, "invalid_filter", "Invalid Filter", detail, parameter=parameter)]
+    )
+
+
 def _bad_request(detail: str, *, pointer: str | None = None) -> _ApiError:
     # [inferred] The status for writes to read-only kinds is not documented.
     return _ApiError(
@@ -316,6 +323,10 @@ class ConfluentSimulator(Simulator):
         self.delivery_timeout = delivery_timeout
         self._random = random.Random(seed)
         self._integrations: dict[str, _Integration] = {}
+        admin = AdminCollection("integrations", _AdminIntegration, _AdminPatch)
+        self.admin_collection = admin.routes(
+            self.integrations, self.get, self.add_integration, self._patch_target, self.remove
+        )
         self._page_tokens: dict[str, tuple[int, int]] = {}
         self._seq = 0
         self._seen_base = "http://localhost"
@@ -465,18 +476,7 @@ class ConfluentSimulator(Simulator):
         if token is not None:
             cursor = self._page_tokens.get(token)
             if cursor is None:
-                raise _ApiError(
-                    400,
-                    [
-                        _error(
-                            400,
-                            "invalid_filter",
-                            "Invalid Filter",
-                            "The page token is invalid or has expired",
-                            parameter="page_token",
-                        )
-                    ],
-                )
+                raise _invalid_filter("page_token", "The page token is invalid or has expired")
             after, size = cursor
         else:
             after, size = -1, self._page_size(params.get("page_size"))
@@ -507,18 +507,7 @@ class ConfluentSimulator(Simulator):
             size = 0
         if not 1 <= size <= PAGE_SIZE_MAX:
             # [inferred] The spec caps page_size at 250 without saying how it refuses more.
-            raise _ApiError(
-                400,
-                [
-                    _error(
-                        400,
-                        "invalid_filter",
-                        "Invalid Filter",
-                        f"page_size must be between 1 and {PAGE_SIZE_MAX}",
-                        parameter="page_size",
-                    )
-                ],
-            )
+            raise _invalid_filter("page_size", f"page_size must be between 1 and {PAGE_SIZE_MAX}")
         return size
 
     def _create(self, request: httpx.Request) -> httpx.Response:
@@ -856,38 +845,8 @@ class ConfluentSimulator(Simulator):
         lists them (so a target URL can point back at the simulator itself).
         """
         self._seen_base = _origin(request)
-        return self._admin_route(request, request.method, path.strip("/").split("/"))
-
-    def _admin_route(
-        self, request: httpx.Request, method: str, parts: list[str]
-    ) -> httpx.Response | None:
-        match parts:
-            case ["integrations"] if method == "GET":
-                return json_response(200, self.integrations())
-            case ["integrations"] if method == "POST":
-                new = _AdminIntegration.model_validate(admin_body(request))
-                return json_response(201, self.add_integration(**new.model_dump()))
-            case ["integrations", pk] if method == "GET":
-                found = self.get(pk)
-                if found is None:
-                    raise KeyError(pk)
-                return json_response(200, found)
-            case ["integrations", pk] if method == "PATCH":
-                change = _AdminPatch.model_validate(admin_body(request))
-                if change.kind is not None or change.url is not None:
-                    current = self.get(pk)
-                    if current is None:
-                        raise KeyError(pk)
-                    target = current["target"]
-                    old_url = target.get("url") or target.get("webhook_url") or ""
-                    self.set_target(pk, change.kind or target["kind"], change.url or old_url)
-                fields = change.model_dump(exclude_unset=True, exclude={"kind", "url"})
-                if fields:
-                    self.patch(pk, **fields)
-                return json_response(200, self.get(pk))
-            case ["integrations", pk] if method == "DELETE":
-                self.remove(pk)
-                return httpx.Response(204)
+        method = request.method
+        match path.strip("/").split("/"):
             case ["sink", *rest] if method == "POST" and rest:
                 self.sink.append(("/".join(rest), _loose_json(request.content)))
                 return json_response(200, {"received": True})
@@ -913,6 +872,20 @@ class ConfluentSimulator(Simulator):
                 self.add_key(key.id, key.secret, key.role)
                 return json_response(201, {"id": key.id, "role": key.role})
         return None
+
+    def _patch_target(
+        self, integration_id: str, *, kind: str | None = None, url: str | None = None, **fields: Any
+    ) -> None:
+        """``patch``, where ``kind`` and ``url`` change the target (keeping what is not given)."""
+        if kind is not None or url is not None:
+            current = self.get(integration_id)
+            if current is None:
+                raise KeyError(integration_id)
+            target = current["target"]
+            old_url = target.get("url") or target.get("webhook_url") or ""
+            self.set_target(integration_id, kind or target["kind"], url or old_url)
+        if fields:
+            self.patch(integration_id, **fields)
 
 
 def _json_object(request: httpx.Request) -> dict[str, Any]:

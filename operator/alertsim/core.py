@@ -22,7 +22,7 @@ import json
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol
+from typing import Any, Protocol, TypedDict, Unpack
 
 import httpx
 import pydantic
@@ -30,6 +30,7 @@ import pydantic
 __all__ = [
     "ADMIN_PREFIX",
     "AdminError",
+    "AdminRoute",
     "Clock",
     "FaultKind",
     "FaultRule",
@@ -142,8 +143,19 @@ class FaultRule(pydantic.BaseModel):
         )
 
 
+#: Answers an admin request (the path below ``/_sim``), or ``None`` when the path is not its.
+AdminRoute = Callable[[httpx.Request, str], httpx.Response | None]
+
 #: Sees each platform request and the fault chosen for it (``None``: answered normally).
 RequestHook = Callable[[httpx.Request, FaultRule | None], None]
+
+
+class _Where(TypedDict, total=False):
+    """Which requests a rule hits and how many times, as :class:`FaultRule` says."""
+
+    times: int | None
+    method: str | None
+    path: str | None
 
 
 class Faults:
@@ -167,66 +179,23 @@ class Faults:
             self._remembers = self._remembers or rule.kind is FaultKind.STALE
         return rule
 
-    def fail(
-        self,
-        status: int = 503,
-        *,
-        times: int | None = 1,
-        method: str | None = None,
-        path: str | None = None,
-    ) -> FaultRule:
-        return self.add(
-            FaultRule(kind=FaultKind.STATUS, status=status, times=times, method=method, path=path)
-        )
+    def fail(self, status: int = 503, **where: Unpack[_Where]) -> FaultRule:
+        return self.add(FaultRule(kind=FaultKind.STATUS, status=status, **where))
 
-    def throttle(
-        self,
-        retry_after: int = 1,
-        *,
-        times: int | None = 1,
-        method: str | None = None,
-        path: str | None = None,
-    ) -> FaultRule:
-        return self.add(
-            FaultRule(
-                kind=FaultKind.THROTTLE,
-                retry_after=retry_after,
-                times=times,
-                method=method,
-                path=path,
-            )
-        )
+    def throttle(self, retry_after: int = 1, **where: Unpack[_Where]) -> FaultRule:
+        return self.add(FaultRule(kind=FaultKind.THROTTLE, retry_after=retry_after, **where))
 
-    def timeout(
-        self, *, times: int | None = 1, method: str | None = None, path: str | None = None
-    ) -> FaultRule:
-        return self.add(FaultRule(kind=FaultKind.TIMEOUT, times=times, method=method, path=path))
+    def timeout(self, **where: Unpack[_Where]) -> FaultRule:
+        return self.add(FaultRule(kind=FaultKind.TIMEOUT, **where))
 
-    def reset(
-        self, *, times: int | None = 1, method: str | None = None, path: str | None = None
-    ) -> FaultRule:
-        return self.add(FaultRule(kind=FaultKind.RESET, times=times, method=method, path=path))
+    def reset(self, **where: Unpack[_Where]) -> FaultRule:
+        return self.add(FaultRule(kind=FaultKind.RESET, **where))
 
-    def delay(
-        self,
-        seconds: float,
-        *,
-        times: int | None = 1,
-        method: str | None = None,
-        path: str | None = None,
-    ) -> FaultRule:
-        return self.add(
-            FaultRule(
-                kind=FaultKind.LATENCY, seconds=seconds, times=times, method=method, path=path
-            )
-        )
+    def delay(self, seconds: float, **where: Unpack[_Where]) -> FaultRule:
+        return self.add(FaultRule(kind=FaultKind.LATENCY, seconds=seconds, **where))
 
-    def lose_response(
-        self, *, times: int | None = 1, method: str | None = None, path: str | None = None
-    ) -> FaultRule:
-        return self.add(
-            FaultRule(kind=FaultKind.LOSE_RESPONSE, times=times, method=method, path=path)
-        )
+    def lose_response(self, **where: Unpack[_Where]) -> FaultRule:
+        return self.add(FaultRule(kind=FaultKind.LOSE_RESPONSE, **where))
 
     def stale(
         self,
@@ -249,10 +218,8 @@ class Faults:
             )
         )
 
-    def revoke(
-        self, *, times: int | None = 1, method: str | None = None, path: str | None = None
-    ) -> FaultRule:
-        return self.add(FaultRule(kind=FaultKind.REVOKED, times=times, method=method, path=path))
+    def revoke(self, **where: Unpack[_Where]) -> FaultRule:
+        return self.add(FaultRule(kind=FaultKind.REVOKED, **where))
 
     def clear(self) -> None:
         with self._lock:
@@ -270,14 +237,9 @@ class Faults:
         with self._lock:
             return [rule.model_copy() for rule in self._rules]
 
-    def take(
-        self,
-        method: str,
-        path: str,
-        route: str | None = None,
-        params: Mapping[str, str] | None = None,
-    ) -> FaultRule | None:
-        """Consume one hit of the first rule matching this request."""
+    def take(self, request: httpx.Request, route: str | None) -> FaultRule | None:
+        """Consume one hit of the first rule matching this request (``route``: its template)."""
+        method, path, params = request.method, request.url.path, request.url.params
         with self._lock:
             for rule in self._rules:
                 if not rule.matches(method, path, route, params):
@@ -400,7 +362,8 @@ class Simulator(abc.ABC):
 
     Subclasses implement the platform in :meth:`respond` (synchronous, called under
     :attr:`lock`), name routes for counting in :meth:`route_of`, and shape their 429 in
-    :meth:`throttled_response`. Platform-specific admin routes go in :meth:`admin`.
+    :meth:`throttled_response`. Platform-specific admin routes go in :meth:`admin`, and those
+    of the platform's main objects in :attr:`admin_collection`.
     """
 
     #: Request headers that carry credentials; a revoked-credentials fault swaps their values.
@@ -417,6 +380,10 @@ class Simulator(abc.ABC):
         self.hooks: list[RequestHook] = []
         # The last fresh answer to each GET URL, for stale rules.
         self._answers: collections.OrderedDict[str, _Answer] = collections.OrderedDict()
+        #: The admin routes that list, create, read, change and delete the platform's main
+        #: objects, when a subclass sets them (see :mod:`alertsim.adminroutes`); tried after
+        #: :meth:`admin`.
+        self.admin_collection: AdminRoute | None = None
 
     async def handle(self, request: httpx.Request) -> httpx.Response:
         await request.aread()
@@ -427,7 +394,7 @@ class Simulator(abc.ABC):
 
         route = self.route_of(request)
         self.requests.record(request.method, route)
-        fault = self.faults.take(request.method, path, route, request.url.params)
+        fault = self.faults.take(request, route)
         replay = None
         if fault is not None and fault.kind is FaultKind.STALE:
             replay = self._remembered(request, fault.seconds)
@@ -523,7 +490,11 @@ class Simulator(abc.ABC):
 
     def _admin(self, request: httpx.Request, path: str) -> httpx.Response:
         try:
-            response = self._core_admin(request, path) or self.admin(request, path)
+            response = (
+                self._core_admin(request, path)
+                or self.admin(request, path)
+                or self._collection_admin(request, path)
+            )
         except AdminError as exc:
             return json_response(exc.status, {"error": str(exc)})
         except pydantic.ValidationError as exc:
@@ -537,6 +508,10 @@ class Simulator(abc.ABC):
         if response is None:
             return json_response(404, {"error": f"no admin route {request.method} {path}"})
         return response
+
+    def _collection_admin(self, request: httpx.Request, path: str) -> httpx.Response | None:
+        collection = self.admin_collection
+        return None if collection is None else collection(request, path)
 
     def _core_admin(self, request: httpx.Request, path: str) -> httpx.Response | None:
         route = (request.method, path.rstrip("/"))

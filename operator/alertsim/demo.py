@@ -44,26 +44,18 @@ SAMPLES = {
     "mackerel": "checkout-alerts",
     "zstack": "storage-alarms",
 }
-# Two mistakes a new user makes: one the CRD schema refuses at admission, one that only
-# the operator can see (the block does not match the platform's product).
-REFUSED_AT_ADMISSION = """\
+# Two mistakes a new user makes in the same integration: one the CRD schema refuses at
+# admission, one that only the operator can see (the block does not match the product).
+_ORDERS_ALERTS = """\
 apiVersion: alertsync.dev/v1alpha1
 kind: AlertIntegration
 metadata: {name: orders-alerts, namespace: default}
 spec:
   platformRef: {name: ilert}
   displayName: orders prod alerts
-  targetState: paused
 """
-REFUSED_BY_THE_OPERATOR = """\
-apiVersion: alertsync.dev/v1alpha1
-kind: AlertIntegration
-metadata: {name: orders-alerts, namespace: default}
-spec:
-  platformRef: {name: ilert}
-  displayName: orders prod alerts
-  grafanaOnCall: {type: alertmanager}
-"""
+REFUSED_AT_ADMISSION = _ORDERS_ALERTS + "  targetState: paused\n"
+REFUSED_BY_THE_OPERATOR = _ORDERS_ALERTS + "  grafanaOnCall: {type: alertmanager}\n"
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ import httpx
 import pydantic
 
 from alertsim import server
+from alertsim.adminroutes import AdminCollection
 from alertsim.core import Clock, RateLimiter, Simulator, admin_body, json_response
 
 __all__ = [
@@ -560,6 +561,10 @@ class GrafanaOnCallSimulator(Simulator):
         self._limiter = RateLimiter(rate.limit, rate.window, clock) if rate else None
         self._random = random.Random(seed)
         self._integrations: dict[str, _Integration] = {}
+        admin = AdminCollection("integrations", _AdminIntegration, _AdminPatch)
+        self.admin_collection = admin.routes(
+            self.integrations, self.get, self.add_integration, self._patch_templates, self.remove
+        )
         self._in_maintenance: set[str] = set()
         self._chains: dict[str, _Chain] = {}
         self._seen_base = "http://localhost"
@@ -1130,32 +1135,8 @@ class GrafanaOnCallSimulator(Simulator):
         ``POST /teams``.
         """
         self._seen_base = _origin(request)
-        return self._admin_route(request, request.method, path.strip("/").split("/"))
-
-    def _admin_route(
-        self, request: httpx.Request, method: str, parts: list[str]
-    ) -> httpx.Response | None:
-        match parts:
-            case ["integrations"] if method == "GET":
-                return json_response(200, self.integrations())
-            case ["integrations"] if method == "POST":
-                new = _AdminIntegration.model_validate(admin_body(request))
-                return json_response(201, self.add_integration(**new.model_dump()))
-            case ["integrations", pk] if method == "GET":
-                found = self.get(pk)
-                if found is None:
-                    raise KeyError(pk)
-                return json_response(200, found)
-            case ["integrations", pk] if method == "PATCH":
-                change = _AdminPatch.model_validate(admin_body(request))
-                fields = change.model_dump(exclude_unset=True, exclude={"templates"})
-                self.patch(pk, **fields)
-                for template, value in (change.templates or {}).items():
-                    self.set_template(pk, template, value)
-                return json_response(200, self.get(pk))
-            case ["integrations", pk] if method == "DELETE":
-                self.remove(pk)
-                return httpx.Response(204)
+        method = request.method
+        match path.strip("/").split("/"):
             case ["integrations", pk, "maintenance"] if method == "POST":
                 maintenance = _AdminMaintenance.model_validate(admin_body(request))
                 self.start_maintenance(pk, maintenance.mode, maintenance.duration)
@@ -1174,6 +1155,14 @@ class GrafanaOnCallSimulator(Simulator):
                 self.add_team(team.id)
                 return json_response(201, team.model_dump())
         return None
+
+    def _patch_templates(
+        self, integration_id: str, *, templates: dict[str, str | None] | None = None, **fields: Any
+    ) -> None:
+        """``patch``, and ``templates`` (``{"slack.title": "..."}``) set one by one after it."""
+        self.patch(integration_id, **fields)
+        for template, value in (templates or {}).items():
+            self.set_template(integration_id, template, value)
 
 
 class _AdminModel(pydantic.BaseModel):
@@ -1212,12 +1201,8 @@ class _AdminTeam(_AdminModel):
     id: str
 
 
-def _token_role(value: str) -> tuple[str, Role]:
-    roles: dict[str, Role] = {"": "admin", "admin": "admin", "editor": "editor", "viewer": "viewer"}
-    token, _, role = value.partition(":")
-    if role not in roles:
-        raise argparse.ArgumentTypeError(f"unknown role {role!r} (admin, editor or viewer)")
-    return token, roles[role]
+_ROLES: dict[str, Role] = {"": "admin", "admin": "admin", "editor": "editor", "viewer": "viewer"}
+_token_role = server.credential_choice(_ROLES, "role", "admin, editor or viewer")
 
 
 def build_parser() -> argparse.ArgumentParser:

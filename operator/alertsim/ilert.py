@@ -52,6 +52,7 @@ import httpx
 import pydantic
 
 from alertsim import server
+from alertsim.adminroutes import AdminCollection
 from alertsim.core import AdminError, Clock, RateLimiter, Simulator, admin_body, json_response
 
 __all__ = [
@@ -407,6 +408,10 @@ class ILertSimulator(Simulator):
         self._log_ids = itertools.count(1)
         self._notification_ids = itertools.count(1)
         self._sources: dict[int, _Source] = {}
+        admin = AdminCollection("alert-sources", _AdminSource, _AdminPatch)
+        self.admin_collection = admin.routes(
+            self.alert_sources, self.alert_source, self.add_alert_source, self.patch, self.remove
+        )
         self._alerts: dict[int, _Alert] = {}
         self._policies: dict[int, _Policy] = {}
         self._teams: dict[int, str] = {}
@@ -414,7 +419,7 @@ class ILertSimulator(Simulator):
         #: Every key acts as this user (accepting, responding).
         self._api_user = self._new_user("Sim", "Admin", "sim.admin")
         for name in escalation_policies:
-            self._new_policy(name)
+            self.add_escalation_policy(name)
         for name in teams:
             self.add_team(name)
         self._endpoints = (
@@ -1293,7 +1298,13 @@ class ILertSimulator(Simulator):
         teams: Iterable[int] = (),
     ) -> int:
         with self.lock:
-            return self._new_policy(name, routing_key, user_ids, teams).id
+            users = list(user_ids) if user_ids is not None else [self._api_user.id]
+            unknown = [user for user in users if user not in self._users]
+            if unknown:
+                raise ValueError(f"no user {unknown[0]}")
+            policy = _Policy(next(self._policy_ids), name, users, sorted(set(teams)), routing_key)
+            self._policies[policy.id] = policy
+            return policy.id
 
     def remove_escalation_policy(self, policy_id: int) -> None:
         """Gone behind everyone's back; sources that use it keep a bare ``{"id": n}``."""
@@ -1425,21 +1436,6 @@ class ILertSimulator(Simulator):
         self._users[user.id] = user
         return user
 
-    def _new_policy(
-        self,
-        name: str,
-        routing_key: str | None = None,
-        user_ids: Sequence[int] | None = None,
-        teams: Iterable[int] = (),
-    ) -> _Policy:
-        users = list(user_ids) if user_ids is not None else [self._api_user.id]
-        unknown = [user for user in users if user not in self._users]
-        if unknown:
-            raise ValueError(f"no user {unknown[0]}")
-        policy = _Policy(next(self._policy_ids), name, users, sorted(set(teams)), routing_key)
-        self._policies[policy.id] = policy
-        return policy
-
     # -- the same over HTTP, for the demo --------------------------------------------------
 
     def admin(self, request: httpx.Request, path: str) -> httpx.Response | None:
@@ -1461,23 +1457,6 @@ class ILertSimulator(Simulator):
         self, request: httpx.Request, method: str, parts: list[str]
     ) -> httpx.Response | None:
         match parts:
-            case ["alert-sources"] if method == "GET":
-                return json_response(200, self.alert_sources())
-            case ["alert-sources"] if method == "POST":
-                new = _AdminSource.model_validate(admin_body(request))
-                return json_response(201, self.add_alert_source(**new.as_kwargs()))
-            case ["alert-sources", pk] if method == "GET":
-                found = self.alert_source(int(pk))
-                if found is None:
-                    raise KeyError(pk)
-                return json_response(200, found)
-            case ["alert-sources", pk] if method == "PATCH":
-                change = _AdminPatch.model_validate(admin_body(request))
-                self.patch(int(pk), **change.as_fields())
-                return json_response(200, self.alert_source(int(pk)))
-            case ["alert-sources", pk] if method == "DELETE":
-                self.remove(int(pk))
-                return httpx.Response(204)
             case ["alert-sources", pk, "alerts"] if method == "POST":
                 raised = _AdminAlert.model_validate(admin_body(request))
                 alert = self.raise_alert(
@@ -1539,9 +1518,6 @@ class _AdminSource(_AdminModel):
     active: bool = True
     teams: list[int] = []
 
-    def as_kwargs(self) -> dict[str, Any]:
-        return self.model_dump()
-
 
 class _AdminPatch(_AdminModel):
     name: str | None = None
@@ -1553,9 +1529,6 @@ class _AdminPatch(_AdminModel):
     auto_resolution_timeout: str | None = pydantic.Field(None, alias="autoResolutionTimeout")
     alert_grouping_window: str | None = pydantic.Field(None, alias="alertGroupingWindow")
     teams: list[int] | None = None
-
-    def as_fields(self) -> dict[str, Any]:
-        return self.model_dump(exclude_unset=True)
 
 
 class _AdminAlert(_AdminModel):
@@ -1585,20 +1558,14 @@ class _AdminUser(_AdminModel):
     username: str | None = None
 
 
-def _key_role(value: str) -> tuple[str, Role]:
-    roles: dict[str, Role] = {
-        "": "admin",
-        "admin": "admin",
-        "user": "user",
-        "responder": "responder",
-        "stakeholder": "stakeholder",
-    }
-    key, _, role = value.partition(":")
-    if role not in roles:
-        raise argparse.ArgumentTypeError(
-            f"unknown role {role!r} (admin, user, responder or stakeholder)"
-        )
-    return key, roles[role]
+_ROLES: dict[str, Role] = {
+    "": "admin",
+    "admin": "admin",
+    "user": "user",
+    "responder": "responder",
+    "stakeholder": "stakeholder",
+}
+_key_role = server.credential_choice(_ROLES, "role", "admin, user, responder or stakeholder")
 
 
 def build_parser() -> argparse.ArgumentParser:

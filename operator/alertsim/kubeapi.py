@@ -923,6 +923,10 @@ class StrictEmulator(kmock.KubernetesEmulator):
             self._log.pop(spec, None)
             self._floor[spec] = self._rv
 
+    def watched(self, plural: str) -> bool:
+        """Whether a watch stream on `plural` is open (its client is up and listening)."""
+        return any(spec.plural == plural and watches for spec, watches in self._watches.items())
+
     def close_watches(self) -> None:
         """End every open watch stream (before the server shuts down)."""
         for watches in self._watches.values():

@@ -33,6 +33,7 @@ import pydantic
 from pydantic.alias_generators import to_camel
 
 from alertsim import server
+from alertsim.adminroutes import AdminCollection
 from alertsim.core import (
     ADMIN_PREFIX,
     Clock,
@@ -310,6 +311,10 @@ class MackerelSimulator(Simulator):
         self.delivery_timeout = delivery_timeout
         self._random = random.Random(seed)
         self._channels: dict[str, _Channel] = {}
+        admin = AdminCollection("channels", _AdminChannel, _AdminChannelPatch)
+        self.admin_collection = admin.routes(
+            self.channels, self.channel, self.add_channel, self.patch_channel, self.remove_channel
+        )
         self._groups: dict[str, _Group] = {}
         self._monitors: dict[str, _Monitor] = {}
         self._alerts: dict[str, _Alert] = {}
@@ -944,29 +949,8 @@ class MackerelSimulator(Simulator):
         ``GET|POST /monitors``, ``GET|POST /alerts``, ``POST /alerts/{id}/close``,
         ``GET /deliveries``, ``POST /keys``, ``GET|PATCH /settings`` (``channelPut``).
         """
-        return self._admin_route(request, request.method, path.strip("/").split("/"))
-
-    def _admin_route(
-        self, request: httpx.Request, method: str, parts: list[str]
-    ) -> httpx.Response | None:
-        match parts:
-            case ["channels"] if method == "GET":
-                return json_response(200, self.channels())
-            case ["channels"] if method == "POST":
-                new = _AdminChannel.model_validate(admin_body(request))
-                return json_response(201, self.add_channel(**new.model_dump()))
-            case ["channels", pk] if method == "GET":
-                found = self.channel(pk)
-                if found is None:
-                    raise KeyError(pk)
-                return json_response(200, found)
-            case ["channels", pk] if method == "PATCH":
-                change = _AdminChannelPatch.model_validate(admin_body(request))
-                self.patch_channel(pk, **change.model_dump(exclude_unset=True))
-                return json_response(200, self.channel(pk))
-            case ["channels", pk] if method == "DELETE":
-                self.remove_channel(pk)
-                return httpx.Response(204)
+        method = request.method
+        match path.strip("/").split("/"):
             case ["channels", pk, "suspension"] if method == "POST":
                 self.suspend(pk, _AdminSuspend.model_validate(admin_body(request)).at)
                 return json_response(200, self.channel(pk))
@@ -1132,12 +1116,8 @@ def _id_of(item: Any) -> str:
     return str(item.get("id")) if isinstance(item, dict) else repr(item)
 
 
-def _key_permissions(value: str) -> tuple[str, frozenset[str]]:
-    key, _, access = value.partition(":")
-    choices = {"": READ_WRITE, "read-write": READ_WRITE, "read": READ_ONLY}
-    if access not in choices:
-        raise argparse.ArgumentTypeError(f"unknown permission {access!r} (read or read-write)")
-    return key, choices[access]
+_PERMISSIONS = {"": READ_WRITE, "read-write": READ_WRITE, "read": READ_ONLY}
+_key_permissions = server.credential_choice(_PERMISSIONS, "permission", "read or read-write")
 
 
 def build_parser() -> argparse.ArgumentParser:

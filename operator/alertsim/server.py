@@ -20,7 +20,9 @@ import socket
 import struct
 import sys
 import threading
+from collections.abc import Callable, Mapping
 from types import TracebackType
+from typing import TypedDict, TypeVar, Unpack
 
 import httpx
 from aiohttp import web
@@ -28,7 +30,9 @@ from multidict import CIMultiDict
 
 from alertsim.core import Handler, SimulatedReset, SimulatedTimeout
 
-__all__ = ["SimulatorServer", "SimulatorThread", "run", "simulator_parser"]
+__all__ = ["SimulatorServer", "SimulatorThread", "credential_choice", "run", "simulator_parser"]
+
+T = TypeVar("T")
 
 # Framing headers describe the hop, not the message; each side computes its own.
 _HOP_HEADERS = frozenset({"connection", "content-length", "keep-alive", "transfer-encoding"})
@@ -132,18 +136,19 @@ def _reset(request: web.Request) -> None:
     transport.abort()
 
 
+class _Options(TypedDict, total=False):
+    """What :class:`SimulatorThread` hands to :class:`SimulatorServer`, which holds the defaults."""
+
+    host: str
+    port: int
+    stall_seconds: float
+
+
 class SimulatorThread:
     """A :class:`SimulatorServer` on its own event loop in a daemon thread."""
 
-    def __init__(
-        self,
-        simulator: Handler,
-        host: str = "127.0.0.1",
-        port: int = 0,
-        *,
-        stall_seconds: float = 30.0,
-    ) -> None:
-        self._server = SimulatorServer(simulator, host, port, stall_seconds=stall_seconds)
+    def __init__(self, simulator: Handler, **options: Unpack[_Options]) -> None:
+        self._server = SimulatorServer(simulator, **options)
         self._thread = threading.Thread(target=self._run, name="alertsim-server", daemon=True)
         self._ready = threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -204,6 +209,23 @@ def simulator_parser(name: str, description: str) -> argparse.ArgumentParser:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port (default)")
     return parser
+
+
+def credential_choice(
+    choices: Mapping[str, T], kind: str, listed: str
+) -> Callable[[str], tuple[str, T]]:
+    """An argparse ``type`` for ``CREDENTIAL[:CHOICE]``, e.g. a token and its role.
+
+    It gives ``(credential, choices[CHOICE])``; without a choice, ``choices[""]``.
+    """
+
+    def parse(value: str) -> tuple[str, T]:
+        credential, _, choice = value.partition(":")
+        if choice not in choices:
+            raise argparse.ArgumentTypeError(f"unknown {kind} {choice!r} ({listed})")
+        return credential, choices[choice]
+
+    return parse
 
 
 def run(simulator: Handler, host: str = "127.0.0.1", port: int = 0, *, name: str) -> None:

@@ -38,6 +38,7 @@ import httpx
 import pydantic
 
 from alertsim import server
+from alertsim.adminroutes import AdminCollection
 from alertsim.core import AdminError, Clock, Simulator, admin_body, json_response
 
 __all__ = [
@@ -440,6 +441,10 @@ class ZStackSimulator(Simulator):
         self._delivery_transport = delivery_transport
         self._sessions: dict[str, _Session] = {}
         self._endpoints: dict[str, _Endpoint] = {}
+        admin = AdminCollection("endpoints", _AdminEndpoint, _AdminPatch)
+        self.admin_collection = admin.routes(
+            self.endpoints, self.get, self.add_endpoint, self.patch, self.remove
+        )
         self._topics: dict[str, _Topic] = {}
         self._subscriptions: set[tuple[str, str]] = set()  # (topic uuid, endpoint uuid)
         self._jobs: dict[str, _Job] = {}
@@ -1180,29 +1185,8 @@ class ZStackSimulator(Simulator):
         ``POST /jobs/expire``, ``POST|DELETE /errors``.
         """
         self._seen_base = _origin(request)
-        return self._admin_route(request, request.method, path.strip("/").split("/"))
-
-    def _admin_route(
-        self, request: httpx.Request, method: str, parts: list[str]
-    ) -> httpx.Response | None:
-        match parts:
-            case ["endpoints"] if method == "GET":
-                return json_response(200, self.endpoints())
-            case ["endpoints"] if method == "POST":
-                new = _AdminEndpoint.model_validate(admin_body(request))
-                return json_response(201, self.add_endpoint(**new.model_dump()))
-            case ["endpoints", key] if method == "GET":
-                found = self.get(key)
-                if found is None:
-                    raise KeyError(key)
-                return json_response(200, found)
-            case ["endpoints", key] if method == "PATCH":
-                change = _AdminPatch.model_validate(admin_body(request))
-                self.patch(key, **change.model_dump(exclude_unset=True))
-                return json_response(200, self.get(key))
-            case ["endpoints", key] if method == "DELETE":
-                self.remove(key)
-                return httpx.Response(204)
+        method = request.method
+        match path.strip("/").split("/"):
             case ["endpoints", key, "topics", topic] if method == "DELETE":
                 self.unsubscribe(topic, key)
                 return httpx.Response(204)

@@ -157,7 +157,11 @@ class AccountWork:
         # from a listing that predates it.
         self.last_write: dict[str, float] = {}
         self.names_written: dict[str, float] = {}
-        self.waiters: dict[str, list[asyncio.Future[Outcome | None]]] = {}
+        # Each waiter with the pass count when it was registered: only a pass that
+        # starts later answers it (one already running may predate its cause, e.g.
+        # a repair running when the resource's deletion comes in).
+        self.waiters: dict[str, list[tuple[int, asyncio.Future[Outcome | None]]]] = {}
+        self._passes = 0
         self._changed = asyncio.Event()
         self.workers = 0
         # Jobs finished per second, smoothed: the queue's pace where no budget is known.
@@ -176,13 +180,13 @@ class AccountWork:
         return job
 
     def waiter(self, uid: str) -> asyncio.Future[Outcome | None]:
-        """The outcome of the next pass of `uid` that ends after this call.
+        """The outcome of the next pass of `uid` that starts after this call.
 
         Registered at once (not when awaited): a pass may start and end before
         the caller's next await.
         """
         future: asyncio.Future[Outcome | None] = asyncio.get_running_loop().create_future()
-        self.waiters.setdefault(uid, []).append(future)
+        self.waiters.setdefault(uid, []).append((self._passes, future))
         return future
 
     def forget(self, uid: str) -> None:
@@ -244,6 +248,8 @@ class AccountWork:
             if job is None:
                 await self._idle()
                 continue
+            self._passes += 1
+            started = self._passes
             try:
                 outcome = await self.run(job)
             except asyncio.CancelledError:
@@ -256,11 +262,11 @@ class AccountWork:
             except Exception:
                 logger.exception("%s: the pass of %s failed; retrying", self.name, job.uid)
                 self.queue.retry(job, backoff(job.attempt))
-                self._resolve(job.uid, None)
+                self._resolve(job.uid, None, started)
                 continue
-            self._settle(job, outcome)
+            self._settle(job, outcome, started)
 
-    def _settle(self, job: Job, outcome: Outcome | None) -> None:
+    def _settle(self, job: Job, outcome: Outcome | None, started: int) -> None:
         now = self.clock()
         if outcome is not None and outcome.wrote:
             self.last_write[job.uid] = now + WRITE_SETTLE_SECONDS
@@ -280,11 +286,15 @@ class AccountWork:
             self.queue.done(job)
         else:
             self.queue.retry(job, delay)
-        self._resolve(job.uid, outcome)
+        self._resolve(job.uid, outcome, started)
 
-    def _resolve(self, uid: str, outcome: Outcome | None) -> None:
-        for future in self.waiters.pop(uid, ()):
-            if not future.done():
+    def _resolve(self, uid: str, outcome: Outcome | None, started: int) -> None:
+        waiting = self.waiters.pop(uid, [])
+        later = [(since, future) for since, future in waiting if since >= started]
+        if later:
+            self.waiters[uid] = later
+        for since, future in waiting:
+            if since < started and not future.done():
                 future.set_result(outcome)
 
     async def _idle(self) -> None:

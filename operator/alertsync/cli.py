@@ -39,7 +39,35 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="alertsync", description=__doc__)
     _cluster_options(parser, top=True)
     commands = parser.add_subparsers(dest="command", required=True)
-    run = commands.add_parser("run", help="run the operator")
+    _run_options(commands.add_parser("run", help="run the operator"))
+    reconcile = commands.add_parser(
+        "reconcile", help="ask the running operator for a pass over one integration, and wait"
+    )
+    _cluster_options(reconcile)
+    reconcile.add_argument("name", help="the AlertIntegration")
+    reconcile.add_argument("-n", "--namespace", default="default")
+    reconcile.add_argument("--timeout", type=float, default=60.0, help="seconds to wait")
+    plan = commands.add_parser(
+        "plan", help="show what the operator would do for the manifests, changing nothing"
+    )
+    from alertsync import plan as planning  # the runtime and clients: only for this command
+
+    planning.add_arguments(plan)
+    _cluster_options(plan)
+    export = commands.add_parser(
+        "export", help="write AlertIntegrations for what a platform already has, to adopt it"
+    )
+    from alertsync import export as exporting  # the runtime and clients: only for this command
+
+    exporting.add_arguments(export)
+    _cluster_options(export)
+    # Makes no Kubernetes call; takes the flags so that they can be set once for any command.
+    _cluster_options(commands.add_parser("version", help="print the version"))
+    return parser
+
+
+def _run_options(run: argparse.ArgumentParser) -> None:
+    """The options of `alertsync run`: what to watch, logs, endpoints, peering."""
     _cluster_options(run)
     scope = run.add_mutually_exclusive_group()
     scope.add_argument(
@@ -82,30 +110,6 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="this replica's peering priority (the highest is active); default: random",
     )
-    reconcile = commands.add_parser(
-        "reconcile", help="ask the running operator for a pass over one integration, and wait"
-    )
-    _cluster_options(reconcile)
-    reconcile.add_argument("name", help="the AlertIntegration")
-    reconcile.add_argument("-n", "--namespace", default="default")
-    reconcile.add_argument("--timeout", type=float, default=60.0, help="seconds to wait")
-    plan = commands.add_parser(
-        "plan", help="show what the operator would do for the manifests, changing nothing"
-    )
-    from alertsync import plan as planning  # the runtime and clients: only for this command
-
-    planning.add_arguments(plan)
-    _cluster_options(plan)
-    export = commands.add_parser(
-        "export", help="write AlertIntegrations for what a platform already has, to adopt it"
-    )
-    from alertsync import export as exporting  # the runtime and clients: only for this command
-
-    exporting.add_arguments(export)
-    _cluster_options(export)
-    # Makes no Kubernetes call; takes the flags so that they can be set once for any command.
-    _cluster_options(commands.add_parser("version", help="print the version"))
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> None:

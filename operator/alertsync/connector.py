@@ -173,7 +173,7 @@ class Connector:
             namespace=record.namespace,
             name=record.name,
             uid=record.uid,
-            display_name=spec.display_name or record.name,
+            display_name=spec.name_of(record.name),
             product_type=spec.product_type,
             url=spec.url,
             # `kubectl create secret --from-file` keeps the file's last newline,

@@ -17,35 +17,85 @@ import os
 import socket
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from enum import StrEnum
+from typing import Any, Literal, Protocol
 
 from kubernetes.client.exceptions import ApiException
 from urllib3.exceptions import HTTPError
 
-from alertsync.reconcile import Event
+from alertsync.errors import AlertSyncError
 from alertsync.records import IntegrationRecord
 from alertsync.redaction import redact
 
-__all__ = ["ACTIONS", "COMPONENT", "EventPoster", "event_body", "reporting_instance"]
+__all__ = [
+    "ACTIONS",
+    "COMPONENT",
+    "Event",
+    "EventPoster",
+    "Reason",
+    "event_body",
+    "reporting_instance",
+]
 
 logger = logging.getLogger(__name__)
+
+
+class Reason(StrEnum):
+    """Every reason an Event of AlertSync's has: what it did, or the error's condition reason."""
+
+    CREATED = "Created"
+    ADOPTED = "Adopted"
+    UPDATED = "Updated"
+    DRIFT_DETECTED = "DriftDetected"
+    DRIFT_REPAIRED = "DriftRepaired"
+    BEFORE_DELETE = "BeforeDelete"
+    DELETED = "Deleted"
+    ORPHANED = "Orphaned"
+    DELIVERED = "Delivered"
+    DELIVERY_FAILED = "DeliveryFailed"
+    CREDENTIALS_IN_SPEC = "CredentialsInSpec"
+    # The errors' (AlertSyncError.reason and its subclasses'): a failed pass.
+    RECONCILE_FAILED = "ReconcileFailed"
+    INVALID_SPEC = "InvalidSpec"
+    ADOPTION_REFUSED = "AdoptionRefused"
+    CREDENTIALS_REJECTED = "CredentialsRejected"
+    CREDENTIALS_MISSING = "CredentialsMissing"
+    PERMISSION_DENIED = "PermissionDenied"
+    NOT_PERMITTED = "NotPermitted"
+    RATE_LIMITED = "RateLimited"
+    PLATFORM_UNAVAILABLE = "PlatformUnavailable"
+    PLATFORM_REJECTED = "PlatformRejected"
+
+    @classmethod
+    def of(cls, error: AlertSyncError) -> "Reason":
+        """The reason of an Event about `error` (its condition reason)."""
+        return cls(error.reason)
+
+
+@dataclass(frozen=True)
+class Event:
+    type: Literal["Normal", "Warning"]
+    reason: Reason
+    message: str
+
 
 COMPONENT = "alertsync"
 # What AlertSync did, by the Event's reason; any other reason (an error's) is a
 # failed reconcile.
-ACTIONS: Mapping[str, str] = {
-    "Created": "Create",
-    "Adopted": "Adopt",
-    "Updated": "Update",
-    "DriftDetected": "Observe",
-    "DriftRepaired": "Repair",
-    "BeforeDelete": "Delete",
-    "Deleted": "Delete",
-    "Orphaned": "Delete",
-    "Delivered": "Test",
-    "DeliveryFailed": "Test",
-    "CredentialsInSpec": "Validate",
+ACTIONS: Mapping[Reason, str] = {
+    Reason.CREATED: "Create",
+    Reason.ADOPTED: "Adopt",
+    Reason.UPDATED: "Update",
+    Reason.DRIFT_DETECTED: "Observe",
+    Reason.DRIFT_REPAIRED: "Repair",
+    Reason.BEFORE_DELETE: "Delete",
+    Reason.DELETED: "Delete",
+    Reason.ORPHANED: "Delete",
+    Reason.DELIVERED: "Test",
+    Reason.DELIVERY_FAILED: "Test",
+    Reason.CREDENTIALS_IN_SPEC: "Validate",
 }
 DEFAULT_ACTION = "Reconcile"
 
@@ -105,7 +155,7 @@ def event_body(
             "uid": record.uid,
         },
         "type": event.type,
-        "reason": event.reason[:MAX_FIELD],
+        "reason": str(event.reason)[:MAX_FIELD],
         # The Runtime redacts messages already; this is the last stop before the API.
         "message": _message(redact(event.message)),
         "action": ACTIONS.get(event.reason, DEFAULT_ACTION),

@@ -26,6 +26,21 @@ logger = logging.getLogger(__name__)
 CONFIG = OperatorConfig.from_env()
 
 
+class NoDiffBase(kopf.AnnotationsDiffBaseStorage):
+    """kopf's copy of the last handled spec, kept nowhere.
+
+    AlertSync decides what a watch event asks for from the generation and the
+    status it wrote (Runtime.seen); kopf's copy would cost one more write per
+    resource. The deletion handler does not need it.
+    """
+
+    def fetch(self, *, body: kopf.Body) -> None:
+        return None
+
+    def store(self, *, body: kopf.Body, patch: kopf.Patch, essence: kopf.BodyEssence) -> None:
+        return None
+
+
 @kopf.on.startup()
 async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> None:
     # kopf's bookkeeping goes to annotations, never to the user's status. Its
@@ -33,9 +48,7 @@ async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) 
     # prefix, and alertsync.dev/reconcile-requested-at must reach the handlers.
     settings.persistence.finalizer = f"{GROUP}/finalizer"
     settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=KOPF_PREFIX)
-    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
-        prefix=KOPF_PREFIX, key="last-handled-configuration"
-    )
+    settings.persistence.diffbase_storage = NoDiffBase(prefix=KOPF_PREFIX)
     # AlertSync posts its Events itself (alertsync.events): kopf posts none, neither
     # for handler log lines nor otherwise.
     settings.posting.enabled = False
@@ -85,32 +98,24 @@ async def close(memo: kopf.Memo, **_: Any) -> None:
 
 
 @kopf.on.event(GROUP, VERSION, INTEGRATIONS, id="track")
-async def alertintegration_track(
+async def alertintegration_seen(
     body: kopf.Body, type: str | None, memo: kopf.Memo, **_: Any
 ) -> None:
-    # async on purpose: kopf runs sync handlers in threads, and these maps are
-    # read by the resync on the event loop.
-    memo.runtime.track_integration(IntegrationRecord.from_body(body), gone=type == "DELETED")
+    """Every watch event: the first sight of a resource (created, or found at start-up),
+    a new generation and the reconcile-requested-at annotation queue a pass.
+
+    A plain event handler, not kopf's create/update/resume handlers: those need
+    kopf's last-handled-configuration annotation, one more write per resource.
+    async on purpose: kopf runs sync handlers in threads, and the runtime's maps
+    are read by the resync on the event loop.
+    """
+    await memo.runtime.seen(IntegrationRecord.from_body(body), gone=type == "DELETED")
 
 
 @kopf.on.event(GROUP, VERSION, "alertplatforms", id="track")
 @kopf.on.event(GROUP, VERSION, "clusteralertplatforms", id="track")
 async def platform_track(body: kopf.Body, type: str | None, memo: kopf.Memo, **_: Any) -> None:
     memo.runtime.track_platform(PlatformRecord.from_body(body), gone=type == "DELETED")
-
-
-# -- AlertIntegration -------------------------------------------------------------
-# Handlers only hand the cause to the platform account's work queue and return:
-# the queue runs the pass on the account's budget and decides its retries, so a
-# new generation is worked on at once, whatever earlier attempts did.
-
-
-@kopf.on.resume(GROUP, VERSION, INTEGRATIONS, id="reconcile")
-@kopf.on.create(GROUP, VERSION, INTEGRATIONS, id="reconcile")
-@kopf.on.update(GROUP, VERSION, INTEGRATIONS, id="reconcile")
-async def alertintegration_reconcile(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
-    """Spec changes, the reconcile-requested-at annotation, and operator restarts."""
-    await memo.runtime.submit(IntegrationRecord.from_body(body))
 
 
 @kopf.on.delete(GROUP, VERSION, INTEGRATIONS, id="delete")
@@ -171,10 +176,4 @@ async def platform_resync(
                 logger.exception("resync of %s %s failed; retrying", record.kind.value, record.name)
                 seconds = RESYNC_RETRY
             # kopf's stop flag ends the wait too: a clean exit, no cancellation.
-            await runtime.sleep(record.key, stopped.wait(seconds))
-
-
-@kopf.on.update(GROUP, VERSION, "alertplatforms", id="wake")
-@kopf.on.update(GROUP, VERSION, "clusteralertplatforms", id="wake")
-async def platform_changed(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
-    memo.runtime.wake(PlatformRecord.from_body(body).key)
+            await runtime.wakeups.sleep(record.key, stopped.wait(seconds))

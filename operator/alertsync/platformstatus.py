@@ -9,7 +9,7 @@ from alertsync.errors import (
     CredentialsMissingError,
     InvalidSpecError,
 )
-from alertsync.models import AlertPlatformStatus, ProductType
+from alertsync.models import AlertPlatformStatus
 from alertsync.records import PlatformRecord
 from alertsync.redaction import redact
 from alertsync.status import ConditionStatus, set_condition, status_patch
@@ -31,11 +31,8 @@ def platform_status(
     """
     status = AlertPlatformStatus.model_validate(record.status)
     status.platform_uuid = record.uid
-    status.platform_name = str(record.spec.get("displayName") or record.name)
-    try:
-        status.product_type = ProductType(str(record.spec.get("productType")))
-    except ValueError:
-        status.product_type = None
+    status.platform_name = record.display_name
+    status.product_type = record.product_type
     status.integrations = integrations
     ready: ConditionStatus
     if error is not None:

@@ -5,9 +5,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from alertsync.models import PlatformKind
+from alertsync.models import PlatformKind, ProductType
+from alertsync.models.integration import name_on_platform
+from alertsync.models.platform import platform_name
 
-__all__ = ["IntegrationRecord", "PlatformKey", "PlatformRecord", "platform_key"]
+__all__ = [
+    "IntegrationRecord",
+    "PlatformKey",
+    "PlatformRecord",
+    "platform_key",
+    "platform_of",
+    "platform_ref",
+]
 
 # (kind, namespace or None for cluster-scoped, name)
 PlatformKey = tuple[str, str | None, str]
@@ -17,8 +26,30 @@ def platform_key(kind: str, namespace: str | None, name: str) -> PlatformKey:
     return (kind, namespace if kind == PlatformKind.NAMESPACED else None, name)
 
 
+def platform_ref(spec: Mapping[str, Any]) -> tuple[str, str]:
+    """An AlertIntegration's spec.platformRef as written: (kind, name), the kind
+    defaulted as the CRD defaults it, "" for a name that is missing.
+
+    The one reading of it from a spec not parsed (yet, or at all: the reconciler
+    parses it with the rest and refuses what is invalid); it groups, keys and labels.
+    """
+    ref = spec.get("platformRef")
+    ref = ref if isinstance(ref, Mapping) else {}
+    return str(ref.get("kind") or PlatformKind.NAMESPACED.value), str(ref.get("name") or "")
+
+
+def platform_of(spec: Mapping[str, Any], namespace: str) -> PlatformKey:
+    """The key of the platform an AlertIntegration in `namespace` with this spec names."""
+    kind, name = platform_ref(spec)
+    return platform_key(kind, namespace, name)
+
+
 def _plain(value: Any) -> dict[str, Any]:
     return copy.deepcopy(dict(value)) if isinstance(value, Mapping) else {}
+
+
+def _text(value: Any) -> str | None:
+    return str(value) if value else None
 
 
 REQUESTED_AT = "alertsync.dev/reconcile-requested-at"
@@ -58,10 +89,12 @@ class IntegrationRecord:
 
     @property
     def platform(self) -> PlatformKey:
-        ref = self.spec.get("platformRef")
-        ref = ref if isinstance(ref, Mapping) else {}
-        kind = str(ref.get("kind") or PlatformKind.NAMESPACED.value)
-        return platform_key(kind, self.namespace, str(ref.get("name") or ""))
+        return platform_of(self.spec, self.namespace)
+
+    @property
+    def display_name(self) -> str:
+        """The name its object has on the platform, as the reconciler decides it."""
+        return name_on_platform(_text(self.spec.get("displayName")), self.namespace, self.name)
 
     def reference(self) -> dict[str, Any]:
         """Enough of the body for kopf to post an Event about it."""
@@ -98,6 +131,19 @@ class PlatformRecord:
     @property
     def key(self) -> PlatformKey:
         return platform_key(self.kind.value, self.namespace, self.name)
+
+    @property
+    def display_name(self) -> str:
+        """Its name as integrations and its status report it (platformName)."""
+        return platform_name(_text(self.spec.get("displayName")), self.name)
+
+    @property
+    def product_type(self) -> ProductType | None:
+        """spec.productType, or None when it names no product type AlertSync knows."""
+        try:
+            return ProductType(str(self.spec.get("productType")))
+        except ValueError:
+            return None
 
     @property
     def plural(self) -> str:

@@ -17,27 +17,26 @@ import contextlib
 import logging
 import random
 import time
-from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from alertsync import metrics
+from alertsync import metrics, readmodel
 from alertsync.accountwork import AccountWork
 from alertsync.config import OperatorConfig
 from alertsync.connector import Connector
-from alertsync.errors import AlertSyncError, PermissionDeniedError
+from alertsync.errors import AlertSyncError, RateLimitedError
+from alertsync.integrationpass import PassRunner, PostEvent
 from alertsync.kube import Kube
 from alertsync.models import AlertIntegrationStatus
 from alertsync.platforms.http import WAIT_NOTICE, Throttle
 from alertsync.platformstatus import platform_status
-from alertsync.reconcile import Dependencies, Event, IntegrationResource, Outcome, reconcile
+from alertsync.reconcile import Outcome
 from alertsync.records import IntegrationRecord, PlatformKey, PlatformRecord
-from alertsync.redaction import redact
 from alertsync.retry import RETRY_UNREADY
-from alertsync.status import set_condition
 from alertsync.statuswriter import StatusWriter
+from alertsync.wakeups import Wakeups
 from alertsync.watchcache import WatchCache
 from alertsync.workqueue import Job, Work
 
@@ -45,12 +44,8 @@ __all__ = ["Runtime"]
 
 logger = logging.getLogger(__name__)
 
-PostEvent = Callable[[IntegrationRecord, Event], None]
-Listing = Callable[[Callable[[], Awaitable[Sequence[object]]]], Awaitable[Sequence[object]]]
 # A job expected to wait longer than this says so on its status (Synced=False, Queued).
 QUEUED_NOTICE_SECONDS = 5.0
-# The reasons of a wait: a later, better-known state replaces them on Ready too.
-WAITING = frozenset({"Queued", "RateLimited"})
 
 
 def _now() -> datetime:
@@ -69,12 +64,12 @@ class Runtime:
         self.cache = WatchCache()
         self.connector = Connector(kube, config, self.cache, transport)
         self.statuses = StatusWriter(kube)
+        self.passes = PassRunner(kube, self.connector, self.statuses, post_event)
+        self.released = self.passes.released
         self.accounts: dict[PlatformKey, AccountWork] = {}
         # Stalled integrations: the (generation, platform version) they stalled at.
         self.stalls: dict[str, tuple[int, int]] = {}
-        # Integrations whose deletion finished: no later pass may act on them.
-        self.released: set[str] = set()
-        self.wakeups: defaultdict[PlatformKey, asyncio.Event] = defaultdict(asyncio.Event)
+        self.wakeups = Wakeups()
         # The platform version each account's queue last ran against.
         self.queued_against: dict[PlatformKey, int] = {}
 
@@ -94,6 +89,22 @@ class Runtime:
         self.cache.track_platform(record, gone=gone)
         if gone or previous is None or previous.generation != record.generation:
             self.connector.changed(record.key)
+        if previous is not None and not gone and previous.generation != record.generation:
+            self.wakeups.wake(record.key)  # a spec edit is checked now, not at the next resync
+
+    async def seen(self, record: IntegrationRecord, *, gone: bool = False) -> None:
+        """A watch event: queue a pass for a resource seen for the first time (created,
+        or found at start-up), a new generation, or a pass asked for by annotation."""
+        previous = self.cache.integration(record.uid)
+        self.track_integration(record, gone=gone)
+        if gone or record.deleting:
+            return  # the deletion handler has it
+        if (
+            previous is None
+            or previous.generation != record.generation
+            or previous.requested_at != record.requested_at
+        ):
+            await self.submit(record)
 
     # -- causes from kopf's handlers ---------------------------------------------------
 
@@ -122,9 +133,9 @@ class Runtime:
             return None
         work = await self._work_for(record)
         if work is None:
-            return await self._pass(record, listing=None)
+            return await self.passes.run(record, listing=None)
         done = work.waiter(record.uid)
-        work.submit(record.uid, record.namespace, Work.DELETE, _name_of(record))
+        work.submit(record.uid, record.namespace, Work.DELETE, record.display_name)
         return await done
 
     def forget(self, uid: str) -> None:
@@ -133,7 +144,7 @@ class Runtime:
 
     async def poll(self, record: IntegrationRecord) -> Outcome:
         """One targeted pass, now: per-object polling (the benchmark's baseline)."""
-        return await self._pass(record, listing=None, heartbeat=False)
+        return await self.passes.run(record, listing=None, heartbeat=False)
 
     # -- the account's work queue --------------------------------------------------------
 
@@ -163,10 +174,10 @@ class Runtime:
     async def _queue(self, record: IntegrationRecord, work_kind: Work) -> None:
         work = await self._work_for(record)
         if work is None:
-            outcome = await self._pass(record, listing=None)
+            outcome = await self.passes.run(record, listing=None)
             self._note_stall(record, outcome)
             return
-        job = work.submit(record.uid, record.namespace, work_kind, _name_of(record))
+        job = work.submit(record.uid, record.namespace, work_kind, record.display_name)
         if job.work is not Work.OBSERVE and not job.announced:
             await self._announce_queued(record, work, job)
 
@@ -183,7 +194,7 @@ class Runtime:
         job.announced = True
         ahead = work.queue.ahead_of(job)
         pace = f" at {budget * 60:.0f} requests a minute" if budget else ""
-        await self._announce(
+        await self.statuses.announce(
             record,
             "Queued",
             f"queued behind {ahead} other changes to this platform account{pace}; "
@@ -204,31 +215,9 @@ class Runtime:
             f"rate limited by the platform until {until:%Y-%m-%dT%H:%M:%SZ} "
             f"({seconds:.0f}s); waiting for it in turn"
         )
-        await self._announce(record, "RateLimited", message, last_error=message, locked=True)
-
-    async def _announce(
-        self,
-        record: IntegrationRecord,
-        reason: str,
-        message: str,
-        last_error: str | None = None,
-        *,
-        locked: bool = False,
-    ) -> None:
-        """Synced=False with `reason` (and Ready too while nothing better is known)."""
-        async with contextlib.nullcontext() if locked else self.statuses.locks[record.uid]:
-            status = self.statuses.status_of(record)
-            now, gen = _now(), record.generation
-            conditions = set_condition(
-                status.conditions, "Synced", "False", reason, message, now, gen
-            )
-            ready = next((c for c in conditions if c.type == "Ready"), None)
-            if ready is None or ready.reason in WAITING:
-                conditions = set_condition(conditions, "Ready", "False", reason, message, now, gen)
-            update: dict[str, object] = {"conditions": conditions}
-            if last_error is not None:
-                update["last_error"] = last_error
-            await self.statuses.write(record, status.model_copy(update=update))
+        await self.statuses.announce(
+            record, "RateLimited", message, last_error=message, locked=True
+        )
 
     def _throttle(self, key: PlatformKey) -> Throttle | None:
         adapter = self.connector.adapter_of(key)
@@ -249,7 +238,7 @@ class Runtime:
 
         waiting = WAIT_NOTICE.set(notice)
         try:
-            outcome = await self._pass(
+            outcome = await self.passes.run(
                 record,
                 listing=work.listing_for(job),
                 heartbeat=job.work is not Work.CHANGE,
@@ -260,7 +249,7 @@ class Runtime:
         if (
             outcome is not None
             and outcome.error is not None
-            and outcome.error.reason == "RateLimited"
+            and isinstance(outcome.error, RateLimitedError)
         ):
             job.announced = True
         self._note_stall(record, outcome)
@@ -278,77 +267,6 @@ class Runtime:
         else:
             self.stalls.pop(record.uid, None)
 
-    # -- one pass --------------------------------------------------------------------
-
-    async def _pass(
-        self,
-        record: IntegrationRecord,
-        listing: Listing | None,
-        *,
-        heartbeat: bool = True,
-        may_write: Callable[[], bool] = lambda: True,
-        quiet: bool = False,
-    ) -> Outcome:
-        """One reconcile pass and its status write, Events, metrics and log line.
-
-        quiet: a retry of a wait already announced on the status (rate limits):
-        its status, Events and counts are left as they are.
-        """
-        async with self.statuses.locks[record.uid]:
-            status = self.statuses.status_of(record)
-            if record.uid in self.released:
-                return Outcome(status, released=True)
-            resource = IntegrationResource(
-                namespace=record.namespace,
-                name=record.name,
-                uid=record.uid,
-                generation=record.generation,
-                spec=record.spec,
-                status=status,
-                deleting=record.deleting,
-                requested_at=record.requested_at,
-            )
-
-            async def write(new: AlertIntegrationStatus) -> None:
-                await self.statuses.write(record, new, heartbeat=heartbeat)
-
-            deps = Dependencies(
-                resolve_platform=self.connector.resolve,
-                adapter_for=self.connector.adapter_for,
-                write_status=write,
-                may_write=may_write,
-                read_secret=self.kube.read_secret,
-                listing=None if listing is None else (lambda adapter: listing(adapter.list_all)),
-            )
-            outcome = await reconcile(resource, deps)
-            if outcome.deferred or (quiet and outcome.error is not None):
-                return outcome
-            if outcome.wrote and outcome.error is None:
-                self.connector.read_only.pop(record.platform, None)  # writes work again
-            _count(outcome)
-            if outcome.released:
-                self.statuses.forget(record.uid)
-                self.released.add(record.uid)
-            else:
-                await self.statuses.write(record, outcome.status, heartbeat=heartbeat)
-            for event in outcome.events:
-                self.post_event(record, Event(event.type, event.reason, redact(event.message)))
-            self._log(record, status, outcome)
-            return outcome
-
-    def _log(
-        self, record: IntegrationRecord, before: AlertIntegrationStatus, outcome: Outcome
-    ) -> None:
-        error = outcome.error
-        if error is None:
-            return
-        if isinstance(error, PermissionDeniedError):
-            self.connector.read_only[record.platform] = error.stable_message
-        # Said once, when it changes; its repetitions are for debugging only.
-        new = before.last_error != error.stable_message
-        level = logging.WARNING if new else logging.DEBUG
-        logger.log(level, "%s/%s: %s", *record.where, redact(error.message))
-
     # -- one platform's resync ------------------------------------------------------------
 
     async def resync_platform(self, record: PlatformRecord) -> float:
@@ -361,7 +279,7 @@ class Runtime:
         try:
             return await self._resync_platform(record)
         finally:
-            metrics.RESYNC_SECONDS.labels(_product_label(record)).observe(
+            metrics.RESYNC_SECONDS.labels(metrics.platform_label(record.product_type)).observe(
                 time.monotonic() - started
             )
 
@@ -430,7 +348,7 @@ class Runtime:
             ):
                 return  # queued, left alone, or newer than this listing
             async with gate:
-                outcome = await self._pass(integration, items, may_write=lambda: False)
+                outcome = await self.passes.run(integration, items, may_write=lambda: False)
             if outcome.deferred:
                 kind = Work.REPAIR if outcome.status.webhook_id else Work.CREATE
                 await self._queue(integration, kind)
@@ -462,83 +380,17 @@ class Runtime:
         for integration in integrations:
             self.stalls.pop(integration.uid, None)
             waits.append(work.waiter(integration.uid))
-            work.submit(integration.uid, integration.namespace, Work.CHANGE, _name_of(integration))
+            work.submit(
+                integration.uid, integration.namespace, Work.CHANGE, integration.display_name
+            )
         await asyncio.gather(*waits)
-        return [self._entry(i) for i in integrations], ahead
+        return [readmodel.entry(self.cache, self.statuses, i) for i in integrations], ahead
 
     def entries(self, platform_uid: str | None) -> list[AlertIntegrationStatus] | None:
-        """Every integration's status as last written, of one platform or all."""
-        if platform_uid is None:
-            keys = list(self.cache.integrations)
-        else:
-            platform = self.cache.platform_by_uid(platform_uid)
-            if platform is None:
-                return None
-            keys = [platform.key]
-        return [
-            self._entry(integration)
-            for key in keys
-            for integration in self.cache.integrations_of(key)
-            if integration.uid in self.statuses.written or integration.status
-        ]
-
-    def _entry(self, integration: IntegrationRecord) -> AlertIntegrationStatus:
-        current = self.cache.integration(integration.uid) or integration
-        status = self.statuses.status_of(current)
-        return status if status.uuid else status.model_copy(update={"uuid": current.uid})
+        return readmodel.entries(self.cache, self.statuses, platform_uid)
 
     def ready_states(self) -> Iterator[tuple[str, str]]:
-        """(platform, Ready status) of every integration, for the metrics."""
-        for key, integrations in list(self.cache.integrations.items()):
-            platform = self.cache.platforms.get(key)
-            label = _product_label(platform) if platform else metrics.platform_label(None)
-            for integration in list(integrations.values()):
-                status = self.statuses.status_of(integration)
-                ready = next((c for c in status.conditions if c.type == "Ready"), None)
-                yield label, ready.status if ready else "Unknown"
-
-    # -- wake-ups ------------------------------------------------------------------------
-
-    def wake(self, key: PlatformKey) -> None:
-        self.wakeups[key].set()
-
-    async def sleep(self, key: PlatformKey, timer: Awaitable[object]) -> None:
-        """Wait until `timer` ends (the next resync, or the operator stopping), or
-        less when the platform's spec changes."""
-        event = self.wakeups[key]
-        waits = {asyncio.ensure_future(timer), asyncio.ensure_future(event.wait())}
-        try:
-            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for wait in waits:
-                wait.cancel()
-        event.clear()
+        return readmodel.ready_states(self.cache, self.statuses)
 
     async def aclose(self) -> None:
         await self.connector.aclose()
-
-
-def _name_of(record: IntegrationRecord) -> str:
-    """The name its object gets on the platform, as far as the work queue cares (the
-    reconciler decides it from the parsed spec: this only groups listings' freshness)."""
-    return str(record.spec.get("displayName") or f"{record.namespace}/{record.name}")
-
-
-def _product_label(record: PlatformRecord) -> str:
-    return metrics.platform_label(str(record.spec.get("productType")))
-
-
-def _count(outcome: Outcome) -> None:
-    status = outcome.status
-    platform = metrics.platform_label(status.product_type)
-    if outcome.released:
-        result = "Released"
-    elif outcome.error is not None:
-        result = outcome.error.reason
-    else:
-        ready = next((c for c in status.conditions if c.type == "Ready"), None)
-        result = ready.reason if ready else "Unknown"
-    metrics.RECONCILES.labels(platform, result).inc()
-    if outcome.drift and status.last_drift is not None:
-        for field in status.last_drift.fields:
-            metrics.DRIFT.labels(platform, field, outcome.drift).inc()

@@ -6,6 +6,7 @@ whatever could carry a credential is redacted on the way out.
 """
 
 import asyncio
+import contextlib
 import logging
 from collections import defaultdict
 from collections.abc import Mapping
@@ -18,11 +19,14 @@ from alertsync.kube import Kube
 from alertsync.models import AlertIntegrationStatus
 from alertsync.records import IntegrationRecord
 from alertsync.redaction import redact, redact_url_credentials
-from alertsync.status import HEARTBEAT, status_patch
+from alertsync.status import HEARTBEAT, set_condition, status_patch
 
 __all__ = ["StatusWriter"]
 
 logger = logging.getLogger(__name__)
+
+# The reasons of a wait: a later, better-known state replaces them on Ready too.
+WAITING = frozenset({"Queued", "RateLimited"})
 
 
 def _now() -> datetime:
@@ -64,6 +68,33 @@ class StatusWriter:
         await self.kube.patch_status("alertintegrations", record.namespace, record.name, patch)
         merged = {**stored, **patch}
         self.written[record.uid] = {k: v for k, v in merged.items() if v is not None}
+
+    async def announce(
+        self,
+        record: IntegrationRecord,
+        reason: str,
+        message: str,
+        last_error: str | None = None,
+        *,
+        locked: bool = False,
+    ) -> None:
+        """Synced=False with `reason` (and Ready too while nothing better is known).
+
+        locked: the caller holds the resource's lock already (a pass that waits).
+        """
+        async with contextlib.nullcontext() if locked else self.locks[record.uid]:
+            status = self.status_of(record)
+            now, gen = _now(), record.generation
+            conditions = set_condition(
+                status.conditions, "Synced", "False", reason, message, now, gen
+            )
+            ready = next((c for c in conditions if c.type == "Ready"), None)
+            if ready is None or ready.reason in WAITING:
+                conditions = set_condition(conditions, "Ready", "False", reason, message, now, gen)
+            update: dict[str, object] = {"conditions": conditions}
+            if last_error is not None:
+                update["last_error"] = last_error
+            await self.write(record, status.model_copy(update=update))
 
     def forget(self, uid: str) -> None:
         self.written.pop(uid, None)

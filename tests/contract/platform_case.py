@@ -10,8 +10,9 @@ from pydantic import SecretStr
 from alertsim.core import Simulator
 from alertsync.models import ProductType, TargetState
 from alertsync.platforms import build_adapter
-from alertsync.platforms.base import DesiredIntegration, PlatformAdapter
+from alertsync.platforms.base import DesiredIntegration, PlatformAccount, PlatformAdapter
 from tests.support.accounts import platform_account
+from tests.support.desired import Ask
 from tests.support.transport import capped
 
 __all__ = ["TOKEN", "USERNAME", "WRONG", "PlatformCase"]
@@ -34,8 +35,8 @@ class PlatformCase(Generic[SimT]):
     # A simulator of the platform that accepts exactly these credentials (no rate limit):
     # (token, username) where the platform uses two parts, else (token, None).
     simulator: Callable[[str, str | None], SimT]
-    # The platform's DesiredIntegration for an AlertIntegration with this uid, name, state.
-    desired: Callable[[str, str, TargetState], DesiredIntegration]
+    # The platform's ask of an AlertIntegration: its spec model, block and webhook url.
+    ask: Ask
     # Change the object with this id on the platform, as a person would...
     drift: Callable[[SimT, str], None]
     # ...and the name of the drift-checked field that this makes differ.
@@ -60,8 +61,13 @@ class PlatformCase(Generic[SimT]):
     # object of the name may look exactly like ours.
     marker_is_name: bool = False
 
-    def adapter(self, sim: SimT, token: str = TOKEN) -> PlatformAdapter:
-        account = platform_account(
+    def desired(self, uid: str, name: str, state: TargetState) -> DesiredIntegration:
+        """The DesiredIntegration for an AlertIntegration with this uid, name, state."""
+        return self.ask(uid=uid, name=name, state=state)
+
+    def account(self, token: str = TOKEN) -> PlatformAccount:
+        """The platform's account with this token (and USERNAME where it takes two parts)."""
+        return platform_account(
             self.url,
             token,
             self.product,
@@ -70,7 +76,10 @@ class PlatformCase(Generic[SimT]):
             display_name=self.id,
             username=SecretStr(USERNAME) if self.two_part_credentials else None,
         )
-        return build_adapter(account, transport=httpx.MockTransport(capped(sim.handle, 50)))
+
+    def adapter(self, sim: SimT, token: str = TOKEN) -> PlatformAdapter:
+        transport = httpx.MockTransport(capped(sim.handle, 50))
+        return build_adapter(self.account(token), transport=transport)
 
     def make_simulator(self) -> SimT:
         return self.simulator(TOKEN, USERNAME if self.two_part_credentials else None)

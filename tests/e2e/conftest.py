@@ -4,6 +4,7 @@ import base64
 import logging
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import kubernetes
 import pytest
@@ -12,6 +13,8 @@ from kopf.testing import KopfRunner
 from alertsim.grafana_oncall import GrafanaOnCallSimulator
 from alertsim.kubeapi import ApiCall, EmulatorThread, StrictEmulator
 from alertsim.server import SimulatorThread
+from tests.e2e.platforms import ROWS
+from tests.e2e.platforms.row import PlatformRow
 from tests.support.sandbox import ROOT, TOKEN, Sandbox, running_operator
 
 
@@ -62,7 +65,17 @@ def no_secret_in_logs(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
         assert base64.b64encode(secret.encode()).decode() not in caplog.text
 
 
+@pytest.fixture(params=ROWS, ids=[row.id for row in ROWS])
+def row(request: pytest.FixtureRequest) -> PlatformRow[Any]:
+    """Each platform of the suite in turn (tests/e2e/platforms/)."""
+    chosen: PlatformRow[Any] = request.param
+    return chosen
+
+
 @pytest.fixture
 def operator(sandbox: Sandbox) -> Iterator[KopfRunner]:
-    with running_operator() as runner:
+    def watching() -> bool:
+        return sandbox.k8s.call(sandbox.k8s.emu.watched, "alertintegrations")
+
+    with running_operator(ready=watching) as runner:
         yield runner

@@ -60,60 +60,23 @@ def test_block_for_another_product_names_the_field_and_calls_no_platform(
 
 @pytest.mark.usefixtures("operator")
 def test_missing_secret_is_reported_and_picked_up_once_it_exists(sandbox: Sandbox) -> None:
-    sandbox.k8s.create_object(
-        "alertplatforms",
-        {
-            "apiVersion": "alertsync.dev/v1alpha1",
-            "kind": "AlertPlatform",
-            "metadata": {"name": "oncall"},
-            "spec": {
-                "productType": "grafana-oncall",
-                "url": sandbox.oncall_url,
-                "credentialsSecretRef": {"name": "oncall-token"},
-                "resyncInterval": "1s",
-            },
-        },
-        namespace="default",
-    )
+    sandbox.apply_platform(secret=False)
     sandbox.create("pay", displayName="pay")
     status = sandbox.wait_status("pay", lambda s: reason(s) == "CredentialsMissing")
     assert "Secret default/oncall-token" in status["lastError"]
     assert "spec.credentialsSecretRef" in status["lastError"]
-    platform = wait_for(
-        lambda: (
-            sandbox.k8s.read_object("alertplatforms", "oncall", namespace="default")
-            .get("status", {})  # type: ignore[union-attr]
-            .get("credentials")
-            == "Missing"
-        )
-    )
-    assert platform
+    wait_for(lambda: sandbox.platform_status().get("credentials") == "Missing")
     sandbox.assert_quiet("pay")
     assert sandbox.oncall.requests.total == 0
 
-    sandbox.k8s.create_object(
-        "secrets",
-        {
-            "apiVersion": "v1",
-            "kind": "Secret",
-            "metadata": {"name": "oncall-token"},
-            "stringData": {"token": TOKEN},
-        },
-        namespace="default",
-    )
+    sandbox.add_secret("oncall-token", {"token": TOKEN})
     status = sandbox.wait_ready("pay", timeout=15)
     assert len(sandbox.oncall.integrations()) == 1
 
 
 @pytest.mark.usefixtures("operator")
 def test_secret_without_the_key_names_the_key(sandbox: Sandbox) -> None:
-    sandbox.apply_platform()
-    sandbox.k8s.update_object(
-        "alertplatforms",
-        "oncall",
-        {"spec": {"credentialsSecretRef": {"name": "oncall-token", "key": "apiKey"}}},
-        namespace="default",
-    )
+    sandbox.apply_platform(credentialsSecretRef={"name": "oncall-token", "key": "apiKey"})
     sandbox.create("pay", displayName="pay")
     status = sandbox.wait_status("pay", lambda s: reason(s) == "CredentialsMissing")
     assert "no key 'apiKey'" in status["lastError"]
@@ -134,15 +97,7 @@ def test_rejected_token_is_reported_on_platform_and_integration(sandbox: Sandbox
     status = sandbox.wait_status("pay", lambda s: reason(s) == "CredentialsRejected")
     assert "403 Invalid token." in status["lastError"]
     assert "wrong-token-12345" not in sandbox.everything()
-    platform = wait_for(
-        lambda: (
-            sandbox.k8s.read_object("alertplatforms", "oncall", namespace="default")
-            .get("status", {})  # type: ignore[union-attr]
-            .get("credentials")
-            == "Rejected"
-        )
-    )
-    assert platform
+    wait_for(lambda: sandbox.platform_status().get("credentials") == "Rejected")
 
 
 @pytest.mark.usefixtures("operator")

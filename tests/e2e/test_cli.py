@@ -110,7 +110,7 @@ def test_run_serves_health_and_metrics_and_logs_json(sandbox: Sandbox) -> None:
         output, _ = process.communicate(timeout=20)
     lines = [line for line in output.splitlines() if line.strip()]
     records = [json.loads(line) for line in lines]
-    assert any("reconcile" in record.get("message", "") for record in records)
+    assert any("Handler 'track'" in record.get("message", "") for record in records)
     assert TOKEN not in output
 
 

@@ -2,16 +2,13 @@
 duplicate, no orphan and no drift that did not happen. (Killed between a create and its
 status write: test_adoption.py and, for ZStack's async jobs, test_zstack.py.)"""
 
-import os
 import signal
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import pytest
 
-from tests.support.sandbox import Sandbox, ready, running_operator
+from tests.support.sandbox import Sandbox, operator_process, ready, running_operator
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
@@ -20,18 +17,9 @@ pytestmark = pytest.mark.e2e
 @contextmanager
 def killed_when(sandbox: Sandbox, happened: Callable[[], bool]) -> Iterator[None]:
     """Run the operator as a process; SIGKILL it as soon as `happened` is true."""
-    operator = subprocess.Popen(
-        [sys.executable, "-m", "alertsync", "run", "-A", "--health", "", "--metrics", ""],
-        env={**os.environ, "KUBECONFIG": str(sandbox.kubeconfig)},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
+    with operator_process(sandbox, stop=signal.SIGKILL):
         yield
         wait_for(happened, timeout=30, interval=0.01)
-    finally:
-        operator.send_signal(signal.SIGKILL)
-        operator.wait(10)
 
 
 def test_killed_while_an_update_is_in_flight(sandbox: Sandbox) -> None:

@@ -1,10 +1,11 @@
 """`alertsync export` end to end, every platform: what was made by hand comes under GitOps.
 
 Objects are made on the platform behind AlertSync's back; `alertsync export --output`
-writes them as AlertIntegrations; `alertsync plan -f` on the export finds each object to
-adopt and nothing to change on it; the real `kubectl apply -k` applies the export to the
-Kubernetes emulator, where the real operator adopts every object in place (same ids, no
-create, no delete, no write but AlertSync's marker); a second export writes nothing.
+writes them as AlertIntegrations; `alertsync plan -f` on the export reports no change
+for every object (each adopted in place, nothing written on it but our marker) and
+exits 0; the real `kubectl apply -k` applies the export to the Kubernetes emulator,
+where the real operator adopts every object in place (same ids, no create, no delete,
+no write but AlertSync's marker); a second export writes nothing.
 """
 
 import json
@@ -112,12 +113,6 @@ PLATFORMS: dict[
 }
 
 
-@pytest.fixture(params=ROWS, ids=[row.id for row in ROWS])
-def row(request: pytest.FixtureRequest) -> PlatformRow[Any]:
-    chosen: PlatformRow[Any] = request.param
-    return chosen
-
-
 def test_every_platform_of_the_suite_is_exported() -> None:
     assert sorted(PLATFORMS) == sorted(row.id for row in ROWS)
 
@@ -158,8 +153,7 @@ def test_export_plan_apply_adopts_everything_in_place_and_a_second_export_writes
 ) -> None:
     seed, objects, marker_field, skipped = PLATFORMS[row.id]
     sim = row.simulator()
-    url = sandbox.serve(sim)
-    sandbox.add_platform("suite", row.product, url, row.secret, row.credentials)
+    row.add_platform(sandbox, sandbox.serve(sim))
     seed(sim)
     before = objects(sim)
     assert len(before) >= 2
@@ -182,12 +176,15 @@ def test_export_plan_apply_adopts_everything_in_place_and_a_second_export_writes
     text = "".join(p.read_text() for p in out.iterdir()) + stdout + stderr
     assert [s for s in row.secret.values() if s in text] == []
 
-    # 2. The plan: each object to adopt, nothing to change on it but our marker.
+    # 2. The plan: no change for every object, each adopted in place with nothing
+    # written on it but our marker.
     code, stdout, stderr = run("plan", "-f", str(out), "-o", "json")
     plan = json.loads(stdout)
-    assert code == 2, stderr  # adoptions are changes (to the cluster), as plan counts them
+    assert code == 0, stderr
+    assert plan["exitCode"] == 0
+    assert plan["summary"]["no-change"] == len(before)
     for resource in plan["resources"]:
-        assert resource["action"] == "adopt", resource
+        assert (resource["action"], resource["adopted"]) == ("no-change", True), resource
         assert resource["externalId"] in exported
         assert set(resource["fields"]) <= {"marker"}
         assert bool(resource["fields"]) == (marker_field is not None)
@@ -196,6 +193,14 @@ def test_export_plan_apply_adopts_everything_in_place_and_a_second_export_writes
         assert {w["operation"] for w in resource["writes"]} <= {"update", "after_write"}
     assert len(plan["resources"]) == len(before)
     assert platform_writes(sim) == {}
+    code, stdout, stderr = run("plan", "-f", str(out))
+    assert code == 0, stderr
+    assert (
+        stdout.count("= no change\n")
+        == stdout.count("in place (spec.adoptionPolicy")
+        == len(before)
+    )
+    assert f"Plan: 0 to create, 0 to update, 0 to replace, {len(before)} unchanged" in stdout
 
     # 3. kubectl apply -k, and the operator adopts every object where it is.
     with running_operator():
@@ -243,8 +248,7 @@ def test_a_credential_in_a_webhook_url_goes_to_a_secret_and_never_into_the_expor
 ) -> None:
     [row] = [r for r in ROWS if r.id == "mackerel"]
     sim: MackerelSimulator = row.simulator()
-    url = sandbox.serve(sim)
-    sandbox.add_platform("suite", row.product, url, row.secret, row.credentials)
+    row.add_platform(sandbox, sandbox.serve(sim))
     secret = "e2e-export-hook-token-6d1f0b"
     sandbox.secrets.add(secret)
     hook = f"{RECEIVER}?team=payments&token={secret}"
@@ -264,16 +268,7 @@ def test_a_credential_in_a_webhook_url_goes_to_a_secret_and_never_into_the_expor
     assert "token=[REDACTED]" in stderr
 
     # The person creates the Secret and applies the manifest: adopted, nothing changed.
-    sandbox.k8s.create_object(
-        "secrets",
-        {
-            "apiVersion": "v1",
-            "kind": "Secret",
-            "metadata": {"name": f"{name}-webhook"},
-            "stringData": {"url": hook},
-        },
-        namespace="default",
-    )
+    sandbox.add_secret(f"{name}-webhook", {"url": hook})
     (tmp_path / "export.yaml").write_text(stdout)
     sim.requests.clear()
     with running_operator():

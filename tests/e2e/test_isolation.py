@@ -24,19 +24,6 @@ def operator_in_default(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> It
         yield
 
 
-def secret(sandbox: Sandbox, name: str, namespace: str) -> None:
-    sandbox.k8s.create_object(
-        "secrets",
-        {
-            "apiVersion": "v1",
-            "kind": "Secret",
-            "metadata": {"name": name},
-            "stringData": {"token": TOKEN},
-        },
-        namespace=namespace,
-    )
-
-
 def namespace(sandbox: Sandbox, name: str, labels: dict[str, str] | None = None) -> None:
     sandbox.k8s.create_object(
         "namespaces",
@@ -49,7 +36,7 @@ def namespace(sandbox: Sandbox, name: str, labels: dict[str, str] | None = None)
 
 
 def cluster_platform(sandbox: Sandbox, **spec: object) -> None:
-    secret(sandbox, "shared-oncall", "default")
+    sandbox.add_secret("shared-oncall", {"token": TOKEN})
     sandbox.k8s.create_object(
         "clusteralertplatforms",
         {
@@ -143,16 +130,10 @@ def test_a_team_cannot_reach_another_namespaces_platform_or_credentials(
 @pytest.mark.usefixtures("operator_in_default")
 def test_an_alert_platform_may_not_choose_namespaces(sandbox: Sandbox) -> None:
     sandbox.apply_platform()
-    sandbox.k8s.update_object(
-        "alertplatforms",
-        "oncall",
-        {"spec": {"namespaceSelector": {"matchLabels": {LABEL: "x"}}}},
-        namespace="default",
-    )
+    sandbox.patch_platform({"namespaceSelector": {"matchLabels": {LABEL: "x"}}})
 
     def platform_refused() -> dict[str, object] | None:
-        body = sandbox.k8s.read_object("alertplatforms", "oncall", namespace="default") or {}
-        status = dict(body.get("status") or {})
+        status = sandbox.platform_status()
         return status if reason(status) == "InvalidSpec" else None
 
     platform = wait_for(platform_refused)

@@ -27,8 +27,7 @@ SEED_FIELDS = {
 
 
 def platform_ready(sandbox: Sandbox, integrations: int) -> dict[str, Any] | None:
-    platform = sandbox.k8s.read_object("alertplatforms", "oncall", namespace="default") or {}
-    status = platform.get("status") or {}
+    status = sandbox.platform_status()
     return (
         status if ready(status) == "True" and status.get("integrations") == integrations else None
     )
@@ -204,10 +203,5 @@ def test_platform_change_reconciles_its_integrations(sandbox: Sandbox) -> None:
     sandbox.apply_platform(resync="1h")
     sandbox.create("pay", displayName="pay")
     sandbox.wait_ready("pay")
-    sandbox.k8s.update_object(
-        "alertplatforms",
-        "oncall",
-        {"spec": {"displayName": "OnCall renamed"}},
-        namespace="default",
-    )
+    sandbox.patch_platform({"displayName": "OnCall renamed"})
     sandbox.wait_status("pay", lambda s: s["platformName"] == "OnCall renamed", timeout=10)

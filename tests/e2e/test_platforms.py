@@ -9,18 +9,11 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.platforms import ROWS
 from tests.e2e.platforms.row import PlatformRow
 from tests.support.sandbox import Sandbox, ready, reason
 from tests.support.waiting import wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("operator")]
-
-
-@pytest.fixture(params=ROWS, ids=[row.id for row in ROWS])
-def row(request: pytest.FixtureRequest) -> PlatformRow[Any]:
-    chosen: PlatformRow[Any] = request.param
-    return chosen
 
 
 @pytest.fixture
@@ -32,7 +25,7 @@ def served(row: PlatformRow[Any], sandbox: Sandbox) -> tuple[Any, str]:
 @pytest.fixture
 def sim(row: PlatformRow[Any], sandbox: Sandbox, served: tuple[Any, str]) -> Any:
     made, url = served
-    sandbox.add_platform("suite", row.product, url, row.secret, row.credentials)
+    row.add_platform(sandbox, url)
     return made
 
 
@@ -134,7 +127,7 @@ def test_read_only_credentials_are_reported_without_a_hot_loop(
     if row.read_only_secret is None:
         pytest.skip(f"{row.id} has no read-only credentials")
     sim, url = served
-    sandbox.add_platform("suite", row.product, url, row.read_only_secret, row.credentials)
+    row.add_platform(sandbox, url, row.read_only_secret)
     sandbox.create("pay", platform="suite", **row.spec())
     # Not "rejected": the platform took the credentials for the listing and refused
     # the write, so the fix is the token's permission, not a new token.
@@ -144,8 +137,7 @@ def test_read_only_credentials_are_reported_without_a_hot_loop(
     assert "the credentials are accepted but may not make this change" in status["lastError"]
 
     def read_only_platform() -> dict[str, Any] | None:
-        found = sandbox.k8s.read_object("alertplatforms", "suite", namespace="default") or {}
-        platform_status: dict[str, Any] = found.get("status", {})
+        platform_status = sandbox.platform_status("suite")
         return platform_status if platform_status.get("credentials") == "ReadOnly" else None
 
     platform_status = wait_for(read_only_platform, timeout=10)

@@ -168,10 +168,9 @@ def add_cluster_platform(sandbox: Sandbox, name: str) -> None:
     )
 
 
-def last_handled(sandbox: Sandbox, resource: str, name: str) -> str:
-    obj = sandbox.k8s.read_object(resource, name, namespace="default") or {}
-    annotations = obj.get("metadata", {}).get("annotations") or {}
-    return str(annotations.get("operator.alertsync.dev/last-handled-configuration", ""))
+def platform_name(sandbox: Sandbox, name: str) -> str:
+    obj = sandbox.k8s.read_object("alertplatforms", name, namespace="default") or {}
+    return str((obj.get("status") or {}).get("platformName", ""))
 
 
 def run_through_a_day_in_production(sandbox: Sandbox) -> None:
@@ -202,7 +201,7 @@ def run_through_a_day_in_production(sandbox: Sandbox) -> None:
     sandbox.k8s.update_object(
         "alertplatforms", "oncall", {"spec": {"displayName": "OnCall v2"}}, namespace="default"
     )
-    wait_for(lambda: "OnCall v2" in last_handled(sandbox, "alertplatforms", "oncall"))
+    wait_for(lambda: platform_name(sandbox, "oncall") == "OnCall v2")
 
     sandbox.delete("pay")
     wait_for(lambda: sandbox.get("pay") is None)

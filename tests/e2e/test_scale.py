@@ -5,19 +5,14 @@ each platform once per resync, whatever the number of integrations, and write
 nothing to Kubernetes while nothing changes.
 """
 
-import os
-import subprocess
-import sys
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
+from contextlib import AbstractContextManager
 
 import httpx
 import pytest
 
 from alertsim.grafana_oncall import GrafanaOnCallSimulator, Rate
-from tests.support.sandbox import TOKEN, Sandbox
+from tests.support.sandbox import TOKEN, Sandbox, operator_process
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
@@ -27,27 +22,12 @@ LIST = "/api/v1/integrations/"
 ONE = "/api/v1/integrations/{id}/"
 
 
-@contextmanager
-def operator_process(sandbox: Sandbox, mode: str, **env: str) -> Iterator[None]:
-    environment = {
-        **os.environ,
-        "KUBECONFIG": str(sandbox.kubeconfig),
-        "ALERTSYNC_OBSERVE_MODE": mode,
-        "ALERTSYNC_POLL_INTERVAL": "1",
-        **env,
-    }
-    with (sandbox.kubeconfig.parent / "operator.log").open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "alertsync", "run", "-A", "--health", "", "--metrics", ""],
-            env=environment,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            yield
-        finally:
-            process.terminate()
-            process.wait(20)
+def observing(sandbox: Sandbox, mode: str) -> AbstractContextManager[object]:
+    """The operator in a process, observing in `mode` ("batched" or "per-object")."""
+    log = sandbox.kubeconfig.parent / "operator.log"
+    return operator_process(
+        sandbox, log=log, ALERTSYNC_OBSERVE_MODE=mode, ALERTSYNC_POLL_INTERVAL="1"
+    )
 
 
 def steady_counts(sandbox: Sandbox, mode: str) -> tuple[int, int, int]:
@@ -56,7 +36,7 @@ def steady_counts(sandbox: Sandbox, mode: str) -> tuple[int, int, int]:
     names = [f"i{n}" for n in range(N)]
     for name in names:
         sandbox.create(name, displayName=name)
-    with operator_process(sandbox, mode):
+    with observing(sandbox, mode):
         for name in names:
             sandbox.wait_ready(name, timeout=30)
         requests = sandbox.oncall.requests
@@ -105,7 +85,7 @@ def test_a_drift_storm_is_repaired_on_the_queue_with_one_read_and_one_write_each
     names = ["a", "b", "c"]
     for name in names:
         sandbox.create(name, displayName=name)
-    with operator_process(sandbox, "batched"):
+    with observing(sandbox, "batched"):
         ids = [sandbox.wait_ready(name, timeout=30)["webhookId"] for name in names]
         requests = sandbox.oncall.requests
         puts, gets = requests.count("PUT"), requests.count("GET", ONE)
@@ -136,23 +116,25 @@ class Counting:
         return response
 
 
-def rate_limited_platform(sandbox: Sandbox, rate: Rate, **spec: Any) -> Counting:
+def converge_on_a_rate_limited_platform(
+    sandbox: Sandbox, rate: Rate, word: str, n: int, timeout: float
+) -> Counting:
+    """`n` integrations (`<word>0`, `<word>1`...) made on a platform that allows `rate`,
+    and the batched operator run until every one is Ready."""
     counting = Counting(GrafanaOnCallSimulator(tokens={TOKEN: "admin"}, rate=rate))
     url = sandbox.serve(counting)
-    sandbox.add_platform(
-        "budget", "grafana-oncall", url, {"token": TOKEN}, {"key": "token"}, "30s", **spec
-    )
+    sandbox.add_platform("budget", "grafana-oncall", url, {"token": TOKEN}, {"key": "token"}, "30s")
+    for i in range(n):
+        sandbox.create(f"{word}{i}", platform="budget", displayName=f"{word} {i}")
+    with observing(sandbox, "batched"):
+        for i in range(n):
+            sandbox.wait_ready(f"{word}{i}", timeout=timeout)
     return counting
 
 
 def test_a_mass_create_costs_one_write_each_plus_the_listing(sandbox: Sandbox) -> None:
     n = 40
-    counting = rate_limited_platform(sandbox, Rate(300, 60.0))
-    for i in range(n):
-        sandbox.create(f"m{i}", platform="budget", displayName=f"mass {i}")
-    with operator_process(sandbox, "batched"):
-        for i in range(n):
-            sandbox.wait_ready(f"m{i}", timeout=60)
+    counting = converge_on_a_rate_limited_platform(sandbox, Rate(300, 60.0), "mass", n, 60)
     requests = counting.sim.requests
     assert requests.count("POST") == n
     assert requests.count("GET", ONE) == 0  # no re-read after a create, no lookup by name
@@ -165,12 +147,7 @@ def test_a_small_budget_converges_without_a_storm_of_429s(sandbox: Sandbox) -> N
     """The platform allows 10 requests in any 5 s, far below the default budget: each
     429 pauses the whole account until the time the platform names."""
     n = 24
-    counting = rate_limited_platform(sandbox, Rate(10, 5.0))
-    for i in range(n):
-        sandbox.create(f"s{i}", platform="budget", displayName=f"small {i}")
-    with operator_process(sandbox, "batched"):
-        for i in range(n):
-            sandbox.wait_ready(f"s{i}", timeout=90)
+    counting = converge_on_a_rate_limited_platform(sandbox, Rate(10, 5.0), "small", n, 90)
     assert len(counting.sim.integrations()) == n  # no create carried out twice
     # The requests in flight when the first 429 came, then about one per window of
     # the platform's while the account slows down to it: never one per request (the

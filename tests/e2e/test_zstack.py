@@ -1,16 +1,13 @@
 """ZStack end to end: a create whose job outcome is lost, the endpoint password, bad input."""
 
-import os
 import signal
 import socket
-import subprocess
-import sys
 from typing import Any
 
 import pytest
 
 from alertsim.zstack import ZStackSimulator
-from tests.support.sandbox import Sandbox, ready, reason, running_operator
+from tests.support.sandbox import Sandbox, operator_process, ready, reason, running_operator
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
@@ -44,19 +41,11 @@ def test_a_create_whose_job_outcome_is_lost_leaves_exactly_one_endpoint(
 ) -> None:
     # The create's job takes 3 s: the operator is killed while it polls for the outcome.
     sim = zstack(sandbox, job_delay=3.0)
-    operator = subprocess.Popen(
-        [sys.executable, "-m", "alertsync", "run", "-A", "--health", "", "--metrics", ""],
-        env={**os.environ, "KUBECONFIG": str(sandbox.kubeconfig)},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
+    with operator_process(sandbox, stop=signal.SIGKILL):
         create(sandbox, topicUuids=[TOPIC])
         wait_for(lambda: sim.requests.count("POST", CREATE_PATH) == 1, timeout=30)
-        assert sandbox.status("pay").get("createPendingSince")
-    finally:
-        operator.send_signal(signal.SIGKILL)
-        operator.wait(10)
+        # Nothing written ahead of the create: the uuid derived from the uid finds it.
+        assert not sandbox.status("pay").get("createPendingSince")
     assert not sandbox.status("pay").get("webhookId")
     # The job finishes while no operator is there to see its outcome.
     wait_for(lambda: len(sim.endpoints()) == 1, timeout=10)
@@ -92,16 +81,7 @@ def test_the_endpoint_password_comes_from_a_secret_and_is_shown_nowhere(
     )
     assert sim.endpoints() == []
 
-    sandbox.k8s.create_object(
-        "secrets",
-        {
-            "apiVersion": "v1",
-            "kind": "Secret",
-            "metadata": {"name": "hook-auth"},
-            "stringData": {"password": hook_password},
-        },
-        namespace="default",
-    )
+    sandbox.add_secret("hook-auth", {"password": hook_password})
     status = sandbox.wait_ready("pay", timeout=30)
     assert sim.password_of(status["webhookId"]) == hook_password
     assert sim.get(status["webhookId"])["username"] == "alerts"  # type: ignore[index]
@@ -168,10 +148,7 @@ def test_access_key_signing_instead_of_a_session(sandbox: Sandbox) -> None:
 
 @pytest.mark.usefixtures("operator")
 def test_access_keys_are_for_zstack_only(sandbox: Sandbox) -> None:
-    sandbox.apply_platform()
-    sandbox.k8s.update_object(
-        "alertplatforms", "oncall", {"spec": {"authMethod": "AccessKey"}}, namespace="default"
-    )
+    sandbox.apply_platform(authMethod="AccessKey")
     sandbox.create("pay")
     status = sandbox.wait_status("pay", lambda s: reason(s) == "InvalidSpec")
     assert "spec.authMethod" in status["lastError"]

@@ -34,19 +34,17 @@ from alertsync.models import (
     AlertPlatformStatus,
     CurrentState,
     PlatformRef,
-    ProductType,
 )
 from alertsync.platforms.base import (
     DeliveryTest,
     DesiredIntegration,
-    Match,
     Observation,
     PlatformAccount,
-    PlatformAdapter,
 )
 from alertsync.reconcile import Dependencies, IntegrationResource, reconcile
 from alertsync.status import set_condition, status_patch, to_wire
 from tests.support.accounts import platform_account
+from tests.support.memory import MemoryPlatform, Remote
 
 ROOT = Path(__file__).parents[2]
 SCRIPT = (ROOT / "deploy" / "argocd" / "health.lua").read_text()
@@ -108,79 +106,26 @@ def kstatus(obj: Mapping[str, Any]) -> str:
 
 
 @dataclass
-class Platform(PlatformAdapter):
-    """A platform in memory: objects by id, as (name, marker, state)."""
+class Platform(MemoryPlatform):
+    """A platform in memory, which fails or delivers as a test sets it."""
 
-    product: ClassVar[ProductType] = ProductType.GRAFANA_ONCALL
-    objects: dict[str, tuple[str, str | None, CurrentState]] = field(default_factory=dict)
+    # The marker is not compared: an object adopted without one is not drifted.
+    drift_checked: ClassVar[frozenset[str]] = frozenset({"displayName", "targetState"})
     observe_error: AlertSyncError | None = None
     create_error: AlertSyncError | None = None
-    # Set: the platform holds every object in a state that is not ours to repair.
-    held: str | None = None
     delivered: bool | None = None
 
-    def validate(self, desired: DesiredIntegration) -> None:
-        pass
-
-    async def check(self) -> None:
-        pass
-
-    async def list_all(self) -> Sequence[Any]:
-        return list(self.objects.items())
-
     async def observe(
-        self, desired: DesiredIntegration, listing: Sequence[Any] | None = None
+        self, desired: DesiredIntegration, listing: Sequence[object] | None = None
     ) -> Observation:
         if self.observe_error:
             raise self.observe_error
-        for id_, (_, mark, _) in self.objects.items():
-            if id_ == desired.external_id:
-                return self._seen(desired, id_, Match.ID)
-            if mark == desired.marker:
-                return self._seen(desired, id_, Match.MARKER)
-        for id_, (name, _, _) in self.objects.items():
-            if name == desired.display_name:
-                return self._seen(desired, id_, Match.NAME)
-        return Observation.absent()
-
-    def _seen(self, desired: DesiredIntegration, id_: str, match: Match) -> Observation:
-        name, _, state = self.objects[id_]
-        drifted = [
-            path
-            for path, differs in (
-                ("displayName", name != desired.display_name),
-                ("targetState", state.value != desired.target_state.value),
-            )
-            if differs
-        ]
-        return Observation(
-            match,
-            state,
-            id_,
-            f"https://oncall.invalid/integrations/v1/{id_}/",
-            drifted_fields=() if self.held else tuple(drifted),
-            state_reason=self.held,
-        )
-
-    def _put(self, desired: DesiredIntegration, id_: str) -> Observation:
-        state = CurrentState(desired.target_state.value)
-        self.objects[id_] = (desired.display_name, desired.marker, state)
-        return self._seen(desired, id_, Match.ID)
+        return await super().observe(desired, listing)
 
     async def create(self, desired: DesiredIntegration) -> Observation:
         if self.create_error:
             raise self.create_error
-        return self._put(desired, f"C{len(self.objects) + 1}")
-
-    async def update(self, desired: DesiredIntegration, observed: Observation) -> Observation:
-        assert observed.external_id
-        return self._put(desired, observed.external_id)
-
-    async def delete(self, external_id: str) -> None:
-        self.objects.pop(external_id, None)
-
-    async def aclose(self) -> None:
-        pass
+        return await super().create(desired)
 
     async def after_write(
         self, desired: DesiredIntegration, before: Observation | None, after: Observation
@@ -298,13 +243,13 @@ async def test_a_change_not_yet_handled_is_progressing_until_it_is() -> None:
     assert message.startswith("AlertSync has not yet handled generation 2 (Ready=True")
     assert kstatus(integration.obj) == "InProgress"
     await integration.reconcile()
-    assert integration.platform.objects["C1"][0] == "payments prod"
+    assert integration.platform.objects["C1"].name == "payments prod"
     assert argocd_health(integration.obj)[0] == "Healthy"
 
 
 async def test_drift_repaired_stays_healthy() -> None:
     integration = await healthy()
-    integration.platform.objects["C1"] = ("renamed by hand", None, CurrentState.DISABLED)
+    integration.platform.objects["C1"] = Remote("renamed by hand", None, CurrentState.DISABLED)
     await integration.reconcile()
     assert integration.status["driftCount"] == 1
     assert argocd_health(integration.obj)[0] == "Healthy"
@@ -397,7 +342,7 @@ async def test_a_platform_that_does_not_exist_is_degraded() -> None:
 
 async def test_a_name_taken_by_someone_else_is_degraded_until_adoption_is_allowed() -> None:
     integration = Integration()
-    integration.platform.objects["X9"] = ("payments", None, CurrentState.ENABLED)
+    integration.platform.objects["X9"] = Remote("payments", None, CurrentState.ENABLED)
     await integration.reconcile()
     assert integration.condition("Stalled") == ("True", "AdoptionRefused")
     status, message = argocd_health(integration.obj)
@@ -425,7 +370,7 @@ async def test_a_request_the_platform_refuses_is_degraded() -> None:
 
 async def test_an_object_the_platform_holds_is_degraded() -> None:
     integration = await healthy()
-    integration.platform.held = "suspended by Mackerel since 2026-11-23T11:00:00Z"
+    integration.platform.held_by_platform = "suspended by Mackerel since 2026-11-23T11:00:00Z"
     await integration.reconcile()
     assert integration.condition("Ready") == ("False", "HeldByPlatform")
     assert argocd_health(integration.obj) == (
@@ -443,14 +388,14 @@ async def test_observe_only_drift_is_degraded() -> None:
             "adoptionPolicy": "AdoptExisting",
         }
     )
-    integration.platform.objects["X1"] = ("payments", None, CurrentState.DISABLED)
+    integration.platform.objects["X1"] = Remote("payments", None, CurrentState.DISABLED)
     await integration.reconcile()
     assert integration.condition("Ready") == ("False", "DriftDetected")
     status, message = argocd_health(integration.obj)
     assert status == "Degraded"
     assert message.startswith("DriftDetected: the platform differs from the spec in targetState")
     # Nothing was written: ObserveOnly.
-    assert integration.platform.objects["X1"][2] is CurrentState.DISABLED
+    assert integration.platform.objects["X1"].state is CurrentState.DISABLED
 
 
 async def test_observe_only_without_the_object_is_degraded() -> None:

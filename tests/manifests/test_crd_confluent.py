@@ -7,18 +7,16 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from alertsync.models import AlertIntegrationSpec, AlertPlatformSpec, ConfluentSpec
+from alertsync.models import ConfluentSpec
 from alertsync.models.confluent import READ_ONLY_TARGET_KINDS, WRITABLE_TARGET_KINDS
+from tests.support.crds import integration_block
+from tests.support.samples import sandbox_samples
 
 ROOT = Path(__file__).parents[2]
-CRD = yaml.safe_load((ROOT / "crds" / "alertsync.dev_alertintegrations.yaml").read_text())
-SAMPLES = ROOT / "deploy" / "samples"
 
 
 def block() -> dict[str, Any]:
-    spec = CRD["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]
-    found: dict[str, Any] = spec["properties"]["confluent"]
-    return found
+    return integration_block("confluent")
 
 
 def test_confluent_block_matches_its_model() -> None:
@@ -52,28 +50,15 @@ def test_the_chart_carries_the_same_crd() -> None:
 
 
 def test_the_samples_use_two_part_credentials_and_a_confluent_block() -> None:
-    secret, platform = yaml.safe_load_all(
-        (SAMPLES / "alertsync.dev_v1alpha1_alertplatform-confluent.yaml").read_text()
-    )
-    integration = yaml.safe_load(
-        (SAMPLES / "alertsync.dev_v1alpha1_alertintegration-confluent.yaml").read_text()
-    )
-    spec = AlertPlatformSpec.model_validate(platform["spec"])
-    assert spec.product_type.value == "confluent"
-    assert spec.url == "http://127.0.0.1:18092"
-    ref = spec.credentials_secret_ref
-    assert (ref.name, ref.key, ref.username_key) == (
-        secret["metadata"]["name"],
-        "apiSecret",
-        "apiKey",
-    )
-    assert secret["stringData"] == {
+    samples = sandbox_samples("confluent", "http://127.0.0.1:18092")
+    ref = samples.platform_spec.credentials_secret_ref
+    assert (ref.key, ref.username_key) == ("apiSecret", "apiKey")
+    assert samples.secret["stringData"] == {
         "apiKey": "sandbox-confluent-key",
         "apiSecret": "sandbox-confluent-secret",
     }
-    parsed = AlertIntegrationSpec.model_validate(integration["spec"])
+    parsed = samples.integration_spec
     assert isinstance(parsed.confluent, ConfluentSpec)
-    assert parsed.platform_ref.name == platform["metadata"]["name"]
     assert parsed.webhook is not None
     assert parsed.display_name is not None
     assert len(parsed.display_name) <= 64

@@ -1,14 +1,12 @@
 """The CRD's spec.ilert block and ILertSpec describe the same fields, values and defaults."""
 
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from alertsync.errors import InvalidSpecError
-from alertsync.models import AlertIntegrationSpec, AlertPlatformSpec, ILertSpec
+from alertsync.models import AlertIntegrationSpec, ILertSpec
 from alertsync.models.common import parse_spec
 from alertsync.models.ilert import (
     ALERT_CREATIONS,
@@ -16,16 +14,12 @@ from alertsync.models.ilert import (
     DURATION_PATTERN,
     INTEGRATION_TYPES,
 )
-
-ROOT = Path(__file__).parents[2]
-CRD = yaml.safe_load((ROOT / "crds" / "alertsync.dev_alertintegrations.yaml").read_text())
-SAMPLES = ROOT / "deploy" / "samples"
+from tests.support.crds import integration_block
+from tests.support.samples import sandbox_samples
 
 
 def block() -> dict[str, Any]:
-    schema = CRD["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
-    found: dict[str, Any] = schema["properties"]["spec"]["properties"]["ilert"]
-    return found
+    return integration_block("ilert")
 
 
 def test_ilert_block_matches_its_model() -> None:
@@ -92,23 +86,9 @@ def test_team_ids_are_a_set() -> None:
 
 
 def test_the_ilert_samples_parse_and_point_at_the_sandbox() -> None:
-    docs = list(
-        yaml.safe_load_all(
-            (SAMPLES / "alertsync.dev_v1alpha1_alertplatform-ilert.yaml").read_text()
-        )
-    )
-    secret = next(doc for doc in docs if doc["kind"] == "Secret")
-    platform = next(doc for doc in docs if doc["kind"] == "AlertPlatform")
-    parsed = AlertPlatformSpec.model_validate(platform["spec"])
-    assert parsed.product_type.value == "ilert"
-    assert parsed.url == "http://127.0.0.1:18091"
-    key = platform["spec"]["credentialsSecretRef"]["key"]
-    assert secret["stringData"][key] == "sandbox-ilert-token"
-
-    integration = yaml.safe_load(
-        (SAMPLES / "alertsync.dev_v1alpha1_alertintegration-ilert.yaml").read_text()
-    )
-    spec = AlertIntegrationSpec.model_validate(integration["spec"])
-    assert spec.platform_ref.name == platform["metadata"]["name"]
+    samples = sandbox_samples("ilert", "http://127.0.0.1:18091")
+    key = samples.platform_spec.credentials_secret_ref.key
+    assert samples.secret["stringData"][key] == "sandbox-ilert-token"
+    spec = samples.integration_spec
     assert spec.ilert is not None
     assert spec.ilert.integration_type == "PROMETHEUS"

@@ -1,25 +1,20 @@
 """The CRD's spec.mackerel block and MackerelSpec describe the same fields and values."""
 
-from pathlib import Path
 from typing import Any, get_args
 
 import pytest
-import yaml
 from pydantic import ValidationError
 
 from alertsync.errors import InvalidSpecError
-from alertsync.models import AlertIntegrationSpec, AlertPlatformSpec, MackerelSpec
+from alertsync.models import AlertIntegrationSpec, MackerelSpec
 from alertsync.models.common import parse_spec
 from alertsync.models.mackerel import MACKEREL_EVENTS, MackerelChannelType, MackerelEvent
-
-ROOT = Path(__file__).parents[2]
-CRD = yaml.safe_load((ROOT / "crds" / "alertsync.dev_alertintegrations.yaml").read_text())
+from tests.support.crds import integration_block
+from tests.support.samples import sandbox_samples
 
 
 def block() -> dict[str, Any]:
-    schema = CRD["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
-    found: dict[str, Any] = schema["properties"]["spec"]["properties"]["mackerel"]
-    return found
+    return integration_block("mackerel")
 
 
 def test_mackerel_block_matches_its_model() -> None:
@@ -61,24 +56,9 @@ def test_events_need_at_least_one() -> None:
 
 
 def test_the_mackerel_samples_parse_and_point_at_the_sandbox() -> None:
-    samples = ROOT / "deploy" / "samples"
-    platform_docs = list(
-        yaml.safe_load_all(
-            (samples / "alertsync.dev_v1alpha1_alertplatform-mackerel.yaml").read_text()
-        )
-    )
-    secret = next(doc for doc in platform_docs if doc["kind"] == "Secret")
-    platform = next(doc for doc in platform_docs if doc["kind"] == "AlertPlatform")
-    parsed = AlertPlatformSpec.model_validate(platform["spec"])
-    assert parsed.product_type.value == "mackerel"
-    assert parsed.url == "http://127.0.0.1:18093"
-    key = platform["spec"]["credentialsSecretRef"]["key"]
-    assert secret["stringData"][key] == "sandbox-mackerel-key"
-
-    integration = yaml.safe_load(
-        (samples / "alertsync.dev_v1alpha1_alertintegration-mackerel.yaml").read_text()
-    )
-    spec = AlertIntegrationSpec.model_validate(integration["spec"])
-    assert spec.platform_ref.name == platform["metadata"]["name"]
+    samples = sandbox_samples("mackerel", "http://127.0.0.1:18093")
+    key = samples.platform_spec.credentials_secret_ref.key
+    assert samples.secret["stringData"][key] == "sandbox-mackerel-key"
+    spec = samples.integration_spec
     assert spec.mackerel is not None
     assert spec.webhook is not None

@@ -1,27 +1,23 @@
 """The CRD's spec.zstack block and ZStackSpec describe the same fields and limits."""
 
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from pydantic import BaseModel, SecretStr, ValidationError
 
 from alertsync.errors import InvalidSpecError
-from alertsync.models import AlertIntegrationSpec, AlertPlatformSpec, ZStackSpec
+from alertsync.models import AlertIntegrationSpec, ZStackSpec
 from alertsync.models.common import parse_spec
 from alertsync.models.zstack import ZStackSecretKeyRef
+from tests.support.crds import integration_block
+from tests.support.samples import sandbox_samples
 
-ROOT = Path(__file__).parents[2]
-CRD = yaml.safe_load((ROOT / "crds" / "alertsync.dev_alertintegrations.yaml").read_text())
 TOPIC = "5d0c8a1e3f2b4c6d9e7f0a1b2c3d4e5f"
 
 
 def block() -> dict[str, Any]:
-    schema = CRD["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
-    found: dict[str, Any] = schema["properties"]["spec"]["properties"]["zstack"]
-    return found
+    return integration_block("zstack")
 
 
 def aliases(model: type[BaseModel]) -> set[str]:
@@ -74,23 +70,13 @@ def test_the_password_is_never_serialised_nor_shown() -> None:
 
 
 def test_samples_use_the_zstack_block_and_two_part_credentials() -> None:
-    docs = [
-        doc
-        for name in ("alertplatform-zstack", "alertintegration-zstack")
-        for doc in yaml.safe_load_all(
-            (ROOT / "deploy" / "samples" / f"alertsync.dev_v1alpha1_{name}.yaml").read_text()
-        )
-    ]
-    secret = next(doc for doc in docs if doc["kind"] == "Secret")
-    platform = AlertPlatformSpec.model_validate(
-        next(doc for doc in docs if doc["kind"] == "AlertPlatform")["spec"]
-    )
-    integration = AlertIntegrationSpec.model_validate(
-        next(doc for doc in docs if doc["kind"] == "AlertIntegration")["spec"]
-    )
-    assert secret["stringData"] == {"accountName": "admin", "password": "sandbox-zstack-password"}
-    assert platform.url == "http://127.0.0.1:18094"
-    ref = platform.credentials_secret_ref
+    samples = sandbox_samples("zstack", "http://127.0.0.1:18094")
+    assert samples.secret["stringData"] == {
+        "accountName": "admin",
+        "password": "sandbox-zstack-password",
+    }
+    ref = samples.platform_spec.credentials_secret_ref
     assert (ref.key, ref.username_key) == ("password", "accountName")
+    integration = samples.integration_spec
     assert isinstance(integration.zstack, ZStackSpec)
     assert integration.webhook is not None

@@ -10,15 +10,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import httpx
-from pydantic import SecretStr
 
 from alertsim.core import ManualClock
 from alertsync import redaction
 from alertsync.platforms import build_adapter
 from alertsync.platforms.base import PlatformAdapter
 from alertsync.platforms.http import PlatformHttp
-from tests.contract.platform_case import USERNAME, PlatformCase
-from tests.support.accounts import platform_account
+from tests.contract.platform_case import PlatformCase
 from tests.support.transport import Handler
 
 __all__ = ["Handler", "LoopGuard", "build", "http_of", "own_secrets"]
@@ -49,16 +47,7 @@ def build(
     case: PlatformCase[Any], token: str, handler: Handler, clock: ManualClock
 ) -> PlatformAdapter:
     """The adapter build_adapter makes for `case`'s account (registering its secrets)."""
-    account = platform_account(
-        case.url,
-        token,
-        case.product,
-        name=f"{case.id}-account",
-        uid=f"{case.id}-account-uid",
-        display_name=case.id,
-        username=SecretStr(USERNAME) if case.two_part_credentials else None,
-    )
-    adapter = build_adapter(account, transport=httpx.MockTransport(handler))
+    adapter = build_adapter(case.account(token), transport=httpx.MockTransport(handler))
 
     async def sleep(seconds: float) -> None:
         clock.advance(seconds)

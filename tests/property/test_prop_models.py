@@ -35,6 +35,7 @@ from tests.property.strategies import (
     platform_specs,
     property_settings,
 )
+from tests.support.wording import PYDANTIC_WORDING
 
 # Each model with what a valid input for it looks like.
 MODELS: dict[type[BaseModel], st.SearchStrategy[dict[str, Json]]] = {
@@ -48,15 +49,6 @@ MODELS: dict[type[BaseModel], st.SearchStrategy[dict[str, Json]]] = {
 }
 
 models = st.sampled_from(list(MODELS))
-
-# pydantic's own wording: a message that carries it was not written by AlertSync.
-PYDANTIC_WORDING = (
-    "Value error",
-    "Input should",
-    "String should",
-    "Field required",
-    "Extra inputs",
-)
 
 
 def names_a_field(path: str, raw: Json) -> bool:

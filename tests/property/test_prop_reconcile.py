@@ -42,7 +42,6 @@ from alertsync.platforms import BUILDERS
 from alertsync.platforms.base import (
     DeliveryTest,
     DesiredIntegration,
-    Match,
     Observation,
     PlatformAccount,
     PlatformAdapter,
@@ -59,6 +58,7 @@ from tests.property.strategies import (
     property_settings,
 )
 from tests.support.accounts import platform_account
+from tests.support.memory import MemoryPlatform, Remote
 
 START = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 NAMESPACE, NAME, UID = "team", "pay", "uid-1"
@@ -90,72 +90,47 @@ REAL = {product: _adapter_class(product) for product in BUILDERS}
 
 
 @dataclass
-class Remote:
-    name: str
-    marker: str | None
-    state: CurrentState
-
-
-@dataclass
-class RecordingAdapter(PlatformAdapter):
+class RecordingAdapter(MemoryPlatform):
     """A platform of named objects that records every call the reconciler makes."""
 
     # The reconciler never reads it; `product_type` picks the platform's rules.
-    product: ClassVar[ProductType] = ProductType.GRAFANA_ONCALL
-    product_type: ProductType
-    objects: dict[str, Remote] = field(default_factory=dict)
+    product_type: ProductType = ProductType.GRAFANA_ONCALL
     calls: list[str] = field(default_factory=list)
     # The same failure on every platform call, as a platform that stays down would.
     failure: AlertSyncError | None = None
+    # Ids apart from the drawn objects' (C0, C1...).
     next_id: int = 100
 
     def validate(self, desired: DesiredIntegration) -> None:
         self.calls.append("validate")
-        real: Any = REAL[self.product_type]
-        real.validate(self, desired)
+        real = REAL[self.product_type]
+        # An instance without its client: validating a spec needs none.
+        real.__new__(real).validate(desired)
 
     async def check(self) -> None:
         self._call("check")
 
-    async def list_all(self) -> Sequence[Any]:
+    async def list_all(self) -> Sequence[object]:
         self._call("list_all")
-        return list(self.objects.items())
+        return await super().list_all()
 
     async def observe(
-        self, desired: DesiredIntegration, listing: Sequence[Any] | None = None
+        self, desired: DesiredIntegration, listing: Sequence[object] | None = None
     ) -> Observation:
         self._call("observe")
-        if desired.external_id in self.objects:
-            return self._compare(desired, desired.external_id, Match.ID)
-        for id_, obj in self.objects.items():
-            if obj.marker == desired.marker:
-                return self._compare(desired, id_, Match.MARKER)
-        named = [id_ for id_, obj in self.objects.items() if obj.name == desired.display_name]
-        if len(named) > 1:
-            return Observation(Match.NAME, CurrentState.UNKNOWN, conflicting_ids=tuple(named))
-        if named:
-            return self._compare(desired, named[0], Match.NAME)
-        return Observation.absent()
+        return await super().observe(desired, listing)
 
     async def create(self, desired: DesiredIntegration) -> Observation:
         self._call("create")
-        id_ = f"C{self.next_id}"
-        self.next_id += 1
-        self.objects[id_] = self._wanted(desired)
-        return self._compare(desired, id_, Match.ID)
+        return await super().create(desired)
 
     async def update(self, desired: DesiredIntegration, observed: Observation) -> Observation:
         self._call("update")
-        assert observed.external_id is not None
-        self.objects[observed.external_id] = self._wanted(desired)
-        return self._compare(desired, observed.external_id, Match.ID)
+        return await super().update(desired, observed)
 
     async def delete(self, external_id: str) -> None:
         self._call("delete")
-        self.objects.pop(external_id, None)
-
-    async def aclose(self) -> None:
-        pass
+        await super().delete(external_id)
 
     async def open_alerts(self, desired: DesiredIntegration, observed: Observation) -> int | None:
         self._call("open_alerts")
@@ -175,25 +150,6 @@ class RecordingAdapter(PlatformAdapter):
         self.calls.append(name)
         if self.failure is not None:
             raise self.failure
-
-    @staticmethod
-    def _wanted(desired: DesiredIntegration) -> Remote:
-        return Remote(
-            desired.display_name, desired.marker, CurrentState(desired.target_state.value)
-        )
-
-    def _compare(self, desired: DesiredIntegration, id_: str, match: Match) -> Observation:
-        obj = self.objects[id_]
-        drifted = [
-            name
-            for name, differs in (
-                ("displayName", obj.name != desired.display_name),
-                ("marker", obj.marker != desired.marker),
-                ("targetState", obj.state.value != desired.target_state.value),
-            )
-            if differs
-        ]
-        return Observation(match, obj.state, id_, f"https://hook/{id_}", tuple(drifted))
 
 
 class DeletingRecordingAdapter(RecordingAdapter):
@@ -302,7 +258,7 @@ def worlds(draw: st.DrawFn, spec: dict[str, Json]) -> World:
     objects = draw(st.lists(remotes, max_size=3), label="platform")
     cls = DeletingRecordingAdapter if REAL[product].disable_by_delete else RecordingAdapter
     adapter = cls(
-        product,
+        product_type=product,
         objects={f"C{i}": obj for i, obj in enumerate(objects)},
         failure=draw(mostly_none(FAILURES), label="platform failure"),
     )
@@ -423,7 +379,11 @@ KEYWORDS = {
 @example(
     scenario=(
         World(
-            ProductType.CONFLUENT, DeletingRecordingAdapter(ProductType.CONFLUENT), None, True, {}
+            ProductType.CONFLUENT,
+            DeletingRecordingAdapter(product_type=ProductType.CONFLUENT),
+            None,
+            True,
+            {},
         ),
         {"platformRef": {"name": "p"}, "webhook": {"url": "https://x"}, "mackerel": {}},
     ),

@@ -27,6 +27,7 @@ from typing import Any
 import httpx
 from hypothesis import event, given
 from hypothesis import strategies as st
+from pydantic import BaseModel
 
 from alertsim.core import ManualClock, Simulator
 from alertsync.errors import AlertSyncError
@@ -303,6 +304,7 @@ def desired_for(case: PlatformCase[Any], draw: Draw) -> DesiredIntegration:
     state = draw(st.sampled_from(list(TargetState)), label="target")
     desired = case.desired(UID, draw(st.sampled_from(["team-a prod alerts", "x"])), state)
     block = desired.block
+    assert isinstance(block, BaseModel)
     switches = {
         name: draw(st.booleans(), label=name)
         for name, info in type(block).model_fields.items()

@@ -1,6 +1,10 @@
 """The sandbox for end-to-end tests: Kubernetes emulator + OnCall simulator on loopback."""
 
 import json
+import os
+import signal
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
@@ -54,6 +58,20 @@ class Sandbox:
         url: str = self.stack.enter_context(SimulatorThread(sim))
         return url
 
+    def add_secret(self, name: str, data: Mapping[str, str], namespace: str = "default") -> None:
+        """A Secret `name` holding `data` (its values count as credentials handed out)."""
+        self.secrets.update(value for value in data.values() if len(value) >= 8)
+        self.k8s.create_object(
+            "secrets",
+            {
+                "apiVersion": "v1",
+                "kind": "Secret",
+                "metadata": {"name": name},
+                "stringData": dict(data),
+            },
+            namespace=namespace,
+        )
+
     def add_platform(
         self,
         name: str,
@@ -66,63 +84,55 @@ class Sandbox:
         **spec: Any,
     ) -> None:
         """A Secret and an AlertPlatform `name` in `namespace`; `credentials` its secret ref."""
-        self.secrets.update(value for value in secret.values() if len(value) >= 8)
-        self.k8s.create_object(
-            "secrets",
-            {
-                "apiVersion": "v1",
-                "kind": "Secret",
-                "metadata": {"name": f"{name}-credentials"},
-                "stringData": dict(secret),
-            },
-            namespace=namespace,
+        self.add_secret(f"{name}-credentials", secret, namespace)
+        self._platform(
+            name,
+            namespace,
+            productType=product,
+            url=url,
+            credentialsSecretRef={"name": f"{name}-credentials", **credentials},
+            resyncInterval=resync,
+            # The sandbox's receivers listen on plain http on 127.0.0.1.
+            allowInsecureHttp=True,
+            **spec,
         )
+
+    def apply_platform(
+        self, resync: str = "1s", name: str = "oncall", secret: bool = True, **spec: Any
+    ) -> None:
+        """The sandbox's own OnCall as the AlertPlatform `name`, its token in the Secret
+        `<name>-token` (made too unless `secret` is False); `spec` added to its spec."""
+        if secret:
+            self.add_secret(f"{name}-token", {"token": TOKEN})
+        defaults: Obj = {
+            "productType": "grafana-oncall",
+            "displayName": "OnCall sandbox",
+            "url": self.oncall_url,
+            "credentialsSecretRef": {"name": f"{name}-token"},
+            "resyncInterval": resync,
+        }
+        self._platform(name, "default", **{**defaults, **spec})
+
+    def _platform(self, name: str, namespace: str, **spec: Any) -> None:
         self.k8s.create_object(
             "alertplatforms",
             {
                 "apiVersion": "alertsync.dev/v1alpha1",
                 "kind": "AlertPlatform",
                 "metadata": {"name": name},
-                "spec": {
-                    "productType": product,
-                    "url": url,
-                    "credentialsSecretRef": {"name": f"{name}-credentials", **credentials},
-                    "resyncInterval": resync,
-                    # The sandbox's receivers listen on plain http on 127.0.0.1.
-                    "allowInsecureHttp": True,
-                    **spec,
-                },
+                "spec": spec,
             },
             namespace=namespace,
         )
 
-    def apply_platform(self, resync: str = "1s", name: str = "oncall") -> None:
-        self.k8s.create_object(
-            "secrets",
-            {
-                "apiVersion": "v1",
-                "kind": "Secret",
-                "metadata": {"name": f"{name}-token"},
-                "stringData": {"token": TOKEN},
-            },
-            namespace="default",
-        )
-        self.k8s.create_object(
-            "alertplatforms",
-            {
-                "apiVersion": "alertsync.dev/v1alpha1",
-                "kind": "AlertPlatform",
-                "metadata": {"name": name},
-                "spec": {
-                    "productType": "grafana-oncall",
-                    "displayName": "OnCall sandbox",
-                    "url": self.oncall_url,
-                    "credentialsSecretRef": {"name": f"{name}-token"},
-                    "resyncInterval": resync,
-                },
-            },
-            namespace="default",
-        )
+    def patch_platform(self, spec: Obj, name: str = "oncall") -> None:
+        """Merge `spec` into the spec of the AlertPlatform `name` in default."""
+        self.k8s.update_object("alertplatforms", name, {"spec": spec}, namespace="default")
+
+    def platform_status(self, name: str = "oncall") -> Obj:
+        """The status of the AlertPlatform `name` in default ({} while it has none)."""
+        platform = self.k8s.read_object("alertplatforms", name, namespace="default") or {}
+        return dict(platform.get("status") or {})
 
     def create(self, name: str, platform: str = "oncall", **spec: Any) -> Obj:
         body = {
@@ -207,13 +217,47 @@ def reason(status: Obj) -> str | None:
 
 
 @contextmanager
-def running_operator() -> Iterator[KopfRunner]:
-    """The real operator (all of alertsync.handlers) under kopf, in a thread."""
+def running_operator(ready: Callable[[], object] | None = None) -> Iterator[KopfRunner]:
+    """The real operator (all of alertsync.handlers) under kopf, in a thread.
+
+    `ready`: yielded once it holds. Stopped in its API discovery, kopf 1.45 waits
+    seconds for a re-login that never comes: a test that ends at once waits for
+    kopf's watch streams first (see the `operator` fixture).
+    """
     try:
         with KopfRunner(["run", "-A", "--standalone"], registry=REGISTRY, timeout=60) as runner:
+            if ready is not None:
+                wait_for(ready, timeout=20)
             yield runner
     finally:
         # `kopf run` makes the registry it ran with the process-wide default.
         _give_others_a_fresh_registry()
     assert runner.exception is None, runner.output
     assert runner.exit_code == 0
+
+
+@contextmanager
+def operator_process(
+    sandbox: Sandbox,
+    *,
+    log: Path | None = None,
+    stop: signal.Signals = signal.SIGTERM,
+    **env: str,
+) -> Iterator[subprocess.Popen[bytes]]:
+    """The operator as its Deployment runs it (`alertsync run -A`), in a process of its own
+    with `env` added, its output in `log` (if given). On leaving, it is sent `stop` (SIGKILL:
+    a crash at that moment) and waited for."""
+    command = [sys.executable, "-m", "alertsync", "run", "-A", "--health", "", "--metrics", ""]
+    with ExitStack() as files:
+        output = files.enter_context(log.open("wb")) if log else subprocess.DEVNULL
+        process = subprocess.Popen(  # noqa: S603 - our own interpreter and entry point
+            command,
+            env={**os.environ, "KUBECONFIG": str(sandbox.kubeconfig), **env},
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            yield process
+        finally:
+            process.send_signal(stop)
+            process.wait(20)

@@ -135,6 +135,29 @@ async def test_workers_run_jobs_settle_retries_and_stop_with_their_context() -> 
     assert work.workers == 0
 
 
+async def test_a_waiter_is_answered_by_a_pass_that_starts_after_it_not_one_running() -> None:
+    """A deletion arriving while a repair runs must get the deletion's outcome."""
+    clock = Clock()
+    repairing, release = asyncio.Event(), asyncio.Event()
+    first, second = outcome(), outcome(wrote=True)
+
+    async def run(job: Job) -> Outcome | None:
+        if job.work is Work.REPAIR:
+            repairing.set()
+            await release.wait()
+            return first
+        return second
+
+    work = AccountWork("test", run, lambda: 60.0, clock)
+    work.submit("x", "team", Work.REPAIR)
+    async with work.running(1):
+        await repairing.wait()
+        deleted = work.waiter("x")
+        work.submit("x", "team", Work.DELETE)
+        release.set()
+        assert (await asyncio.wait_for(deleted, 5)) is second
+
+
 async def test_a_finished_listing_is_never_awaited_in_a_loop_that_does_not_yield() -> None:
     """A caller that needs a newer listing than a finished one must not spin on it."""
     clock, platform = Clock(), Platform()

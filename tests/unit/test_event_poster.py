@@ -14,8 +14,8 @@ from kubernetes.client.exceptions import ApiException
 from urllib3.exceptions import MaxRetryError
 
 from alertsync import events
-from alertsync.events import EventPoster, event_body, reporting_instance
-from alertsync.reconcile import Event
+from alertsync.errors import AlertSyncError, InvalidSpecError
+from alertsync.events import Event, EventPoster, Reason, event_body, reporting_instance
 from alertsync.records import IntegrationRecord
 from alertsync.redaction import register_secret
 
@@ -60,7 +60,9 @@ async def until(check: Callable[[], bool]) -> None:
 
 
 def test_an_event_reads_like_client_gos() -> None:
-    body = event_body(record(), Event("Normal", "Created", "created C1"), "alertsync-0", NOW_NS)
+    body = event_body(
+        record(), Event("Normal", Reason.CREATED, "created C1"), "alertsync-0", NOW_NS
+    )
     assert body == {
         "apiVersion": "v1",
         "kind": "Event",
@@ -87,13 +89,15 @@ def test_an_event_reads_like_client_gos() -> None:
 
 
 def test_errors_are_failed_reconciles() -> None:
-    body = event_body(record(), Event("Warning", "InvalidSpec", "x"), "p", NOW_NS)
+    body = event_body(record(), Event("Warning", Reason.INVALID_SPEC, "x"), "p", NOW_NS)
     assert body["action"] == "Reconcile"
 
 
 def test_long_names_and_messages_fit_the_api_servers_limits() -> None:
     message = "start " + "x" * 5000 + " end"
-    body = event_body(record("n" * 253), Event("Warning", "R", message), "p", NOW_NS)
+    body = event_body(
+        record("n" * 253), Event("Warning", Reason.PLATFORM_REJECTED, message), "p", NOW_NS
+    )
     assert len(body["metadata"]["name"]) == 253
     assert body["metadata"]["name"].endswith(f".{NOW_NS:x}")
     assert len(body["message"]) == 1024
@@ -102,21 +106,48 @@ def test_long_names_and_messages_fit_the_api_servers_limits() -> None:
     assert "..." in body["message"]
 
 
-def test_every_reason_the_operator_posts_has_an_action() -> None:
-    """A new Event reason needs its verb in ACTIONS (an error's says Reconcile)."""
-    reasons = {
-        str(node.args[1].value)
+def all_errors() -> list[type[AlertSyncError]]:
+    """AlertSyncError and every subclass the operator defines."""
+    found, todo = [], [AlertSyncError]
+    while todo:
+        cls = todo.pop()
+        found.append(cls)
+        todo += [sub for sub in cls.__subclasses__() if sub.__module__.startswith("alertsync.")]
+    return found
+
+
+def test_every_reason_has_an_action_and_every_error_a_reason() -> None:
+    """A new Event reason needs its verb in ACTIONS; a new error, its reason in Reason."""
+    errors = {Reason(cls.reason) for cls in all_errors()}  # ValueError: a reason Reason lacks
+    assert len(errors) >= 10  # the walk works (subclasses may share a reason)
+    assert Reason.of(InvalidSpecError("spec.x", "wrong")) is Reason.INVALID_SPEC
+    assert set(Reason) - events.ACTIONS.keys() == errors
+    assert all(re.fullmatch(r"[A-Z][a-z]+", action) for action in events.ACTIONS.values())
+
+
+def test_events_are_made_with_a_reason_never_a_string() -> None:
+    """Every Event the operator makes names a Reason: a typo cannot reach the API server."""
+    calls = [
+        (path.name, node)
         for path in PACKAGE.rglob("*.py")
         for node in ast.walk(ast.parse(path.read_text()))
-        if isinstance(node, ast.Call)
-        and getattr(node.func, "id", None) == "Event"
-        and len(node.args) >= 2
-        and isinstance(node.args[1], ast.Constant)
-        and isinstance(node.args[1].value, str)
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Event"
+    ]
+    literal = [
+        f"{name}:{node.lineno}"
+        for name, node in calls
+        if any(
+            isinstance(arg, ast.Constant) and isinstance(arg.value, str) for arg in node.args[1:2]
+        )
+    ]
+    named = {
+        arg.attr
+        for _, node in calls
+        for arg in node.args[1:2]
+        if isinstance(arg, ast.Attribute) and getattr(arg.value, "id", None) == "Reason"
     }
-    assert {"Created", "Updated", "Deleted", "DriftRepaired"} <= reasons  # the scan works
-    assert sorted(reasons - events.ACTIONS.keys()) == []
-    assert all(re.fullmatch(r"[A-Z][a-z]+", action) for action in events.ACTIONS.values())
+    assert {"CREATED", "UPDATED", "DELETED", "DRIFT_REPAIRED"} <= named  # the scan works
+    assert literal == []
 
 
 def test_the_reporting_instance_is_the_pods_name(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -134,7 +165,7 @@ async def test_events_are_posted_in_order_with_distinct_names() -> None:
     api = FakeEventsApi()
     poster = EventPoster(api, instance="alertsync-0")
     await poster.start()
-    for reason in ("Created", "Updated", "DriftRepaired"):
+    for reason in (Reason.CREATED, Reason.UPDATED, Reason.DRIFT_REPAIRED):
         poster.post(record(), Event("Normal", reason, reason.lower()))
     await until(lambda: len(api.created) == 3)
     await poster.aclose()
@@ -151,7 +182,7 @@ async def test_posting_never_waits_for_the_api() -> None:
     poster = EventPoster(api, instance="p")
     await poster.start()
     for _ in range(100):
-        poster.post(record(), Event("Normal", "Updated", "u"))  # returns at once
+        poster.post(record(), Event("Normal", Reason.UPDATED, "u"))  # returns at once
     api.gate.set()
     await until(lambda: len(api.created) == 100)
     await poster.aclose()
@@ -169,9 +200,9 @@ async def test_server_errors_are_retried_and_client_errors_dropped(
     )
     poster = EventPoster(api, instance="p")
     await poster.start()
-    poster.post(record(), Event("Normal", "Created", "c"))
-    poster.post(record(), Event("Normal", "Updated", "u"))
-    poster.post(record(), Event("Normal", "Deleted", "d"))
+    poster.post(record(), Event("Normal", Reason.CREATED, "c"))
+    poster.post(record(), Event("Normal", Reason.UPDATED, "u"))
+    poster.post(record(), Event("Normal", Reason.DELETED, "d"))
     await until(lambda: len(api.created) == 2)
     await poster.aclose()
     assert [body["reason"] for _, body in api.created] == ["Created", "Deleted"]
@@ -192,7 +223,7 @@ async def test_an_api_that_stays_down_costs_one_warning_a_minute(
     poster = EventPoster(api, instance="p")
     await poster.start()
     for _ in range(5):
-        poster.post(record(), Event("Normal", "Updated", "u"))
+        poster.post(record(), Event("Normal", Reason.UPDATED, "u"))
     await until(lambda: api.calls == 5)
     await poster.aclose()
     levels = [r.levelno for r in caplog.records if r.name == "alertsync.events"]
@@ -208,7 +239,7 @@ async def test_a_full_queue_drops_events_instead_of_growing(
     poster = EventPoster(api, instance="p")
     await poster.start()
     for _ in range(10):
-        poster.post(record(), Event("Normal", "Updated", "u"))
+        poster.post(record(), Event("Normal", Reason.UPDATED, "u"))
     api.gate.set()
     await until(lambda: len(api.created) >= 3)
     await asyncio.sleep(0.05)
@@ -219,14 +250,14 @@ async def test_a_full_queue_drops_events_instead_of_growing(
 
 def test_an_event_posted_before_the_start_is_dropped_not_raised() -> None:
     poster = EventPoster(FakeEventsApi(), instance="p")
-    poster.post(record(), Event("Normal", "Created", "c"))
+    poster.post(record(), Event("Normal", Reason.CREATED, "c"))
 
 
 async def test_events_from_a_worker_thread_are_handed_to_the_loop() -> None:
     api = FakeEventsApi()
     poster = EventPoster(api, instance="p")
     await poster.start()
-    await asyncio.to_thread(poster.post, record(), Event("Normal", "Created", "c"))
+    await asyncio.to_thread(poster.post, record(), Event("Normal", Reason.CREATED, "c"))
     await until(lambda: len(api.created) == 1)
     await poster.aclose()
 
@@ -234,7 +265,7 @@ async def test_events_from_a_worker_thread_are_handed_to_the_loop() -> None:
 def test_a_registered_secret_never_reaches_the_api() -> None:
     secret = "oncall-token-in-an-event-4f2c"
     register_secret(secret)
-    event = Event("Warning", "PlatformRejected", f"the platform echoed {secret}")
+    event = Event("Warning", Reason.PLATFORM_REJECTED, f"the platform echoed {secret}")
     body = event_body(record(), event, "p", NOW_NS)
     assert secret not in str(body)
     assert body["message"] == "the platform echoed [REDACTED]"

@@ -318,15 +318,58 @@ async def test_adopt_existing_adopts_and_shows_what_it_then_changes(box: Sandbox
     foreign = box.platforms.oncall.add_integration("alertmanager", name="payments prod alerts")
     results = await box.plan(only(samples(), ONCALL, adoptionPolicy="AdoptExisting"))
     (result,) = results
-    assert result.action == "adopt"
+    assert (result.action, result.adopted) == ("adopt", True)
     assert result.external_id == foreign["id"]
     assert "marker" in result.fields
+    assert set(result.fields) - {"marker"}  # a declared field differs: not adopted in place
     assert f"+ adopt {foreign['id']}" in render_text(results)
     assert "Plan: 0 to create, 0 to update, 0 to replace, 0 unchanged, 0 invalid, 1 to adopt." in (
         render_text(results)
     )
     assert box.writes() == {}
     assert exit_code(results) == 2
+
+
+async def test_adopting_in_place_with_only_the_marker_to_write_is_no_change(box: Sandbox) -> None:
+    """What `alertsync plan` says of an export: every declared field as it is on the
+    platform, so adoption writes AlertSync's marker and nothing else."""
+    manifests = samples()
+    await operator_pass(box, manifests, ONCALL)  # an object exactly as the spec says
+    [existing] = box.platforms.oncall.integrations()
+    # A new resource (no uid, no status yet): it finds the object by name only.
+    results = await box.plan(only(manifests, ONCALL, adoptionPolicy="AdoptExisting"))
+    (result,) = results
+    assert (result.action, result.adopted, result.fields) == ("no-change", True, ("marker",))
+    assert result.external_id == existing["id"]
+    assert [w.operation for w in result.writes] == ["update", "after_write"]
+    text = render_text(results)
+    assert "= no change" in text
+    assert (
+        f"adopts {existing['id']} in place (spec.adoptionPolicy: AdoptExisting) and writes "
+        "only AlertSync's marker"
+    ) in text
+    assert "Plan: 0 to create, 0 to update, 0 to replace, 1 unchanged, 0 invalid." in text
+    assert json.loads(render_json(results))["resources"][0]["adopted"] is True
+    assert exit_code(results) == 0
+    assert box.writes() == {}
+
+
+async def test_adopting_in_place_with_nothing_to_write_is_no_change(box: Sandbox) -> None:
+    """iLert has no place for a marker: adopting an object that matches writes nothing."""
+    manifests = samples()
+    await operator_pass(box, manifests, "payments-ilert")
+    [existing] = box.platforms.ilert.alert_sources()
+    results = await box.plan(only(manifests, "payments-ilert", adoptionPolicy="AdoptExisting"))
+    (result,) = results
+    assert (result.action, result.adopted, result.fields, result.writes) == (
+        "no-change",
+        True,
+        (),
+        (),
+    )
+    assert f"adopts {existing['id']} in place" in render_text(results)
+    assert "and writes nothing" in render_text(results)
+    assert exit_code(results) == 0
 
 
 # -- invalid input and failures ----------------------------------------------------------

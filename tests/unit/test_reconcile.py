@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar
 
 import pytest
 
@@ -31,110 +31,58 @@ from alertsync.platforms.base import (
     PlatformAdapter,
     ReadSecret,
 )
-from alertsync.platforms.zstack.adapter import ZStackAdapter
-from alertsync.reconcile import Dependencies, IntegrationResource, Outcome, reconcile
+from alertsync.platforms.zstack.adapter import with_password
+from alertsync.reconcile import (
+    Dependencies,
+    IntegrationResource,
+    Outcome,
+    Reason,
+    Update,
+    reconcile,
+)
 from tests.support.accounts import platform_account
+from tests.support.memory import MemoryPlatform, Remote
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 ACCOUNT = platform_account("http://oncall.invalid", "secret-token-value", namespace="team")
 
 
 @dataclass
-class Remote:
-    name: str
-    marker: str | None
-    state: CurrentState = CurrentState.ENABLED
+class FakeAdapter(MemoryPlatform):
+    """The in-memory platform, its writes recorded, with switchable failures and the
+    optional capabilities (off unless a test sets them)."""
 
-
-@dataclass
-class FakeAdapter(PlatformAdapter):
-    """A platform whose objects have a name, a marker and a state."""
-
-    product: ClassVar[ProductType] = ProductType.GRAFANA_ONCALL
-    objects: dict[str, Remote] = field(default_factory=dict)
     writes: list[str] = field(default_factory=list)
     fail_with: AlertSyncError | None = None
-    next_id: int = 1
-    # Optional capabilities, off unless a test sets them.
     open_alert_counts: dict[str, int] | None = None
     count_error: AlertSyncError | None = None
     create_error: AlertSyncError | None = None
     created: list[DesiredIntegration] = field(default_factory=list)
     note_before_delete: str | None = None
     delivery: bool | None = None
-    held_by_platform: str | None = None
-
-    def validate(self, desired: DesiredIntegration) -> None:
-        pass
-
-    async def check(self) -> None:
-        pass
-
-    async def list_all(self) -> Sequence[Any]:
-        return list(self.objects.items())
 
     async def observe(
-        self, desired: DesiredIntegration, listing: Sequence[Any] | None = None
+        self, desired: DesiredIntegration, listing: Sequence[object] | None = None
     ) -> Observation:
         if self.fail_with:
             raise self.fail_with
-        if desired.external_id in self.objects:
-            return self._compare(desired, desired.external_id, Match.ID)
-        for id_, obj in self.objects.items():
-            if obj.marker == desired.marker:
-                return self._compare(desired, id_, Match.MARKER)
-        named = [id_ for id_, obj in self.objects.items() if obj.name == desired.display_name]
-        if len(named) > 1:
-            return Observation(Match.NAME, CurrentState.UNKNOWN, conflicting_ids=tuple(named))
-        if named:
-            return self._compare(desired, named[0], Match.NAME)
-        return Observation.absent()
-
-    def _compare(self, desired: DesiredIntegration, id_: str, match: Match) -> Observation:
-        obj = self.objects[id_]
-        drifted = []
-        if obj.name != desired.display_name:
-            drifted.append("displayName")
-        if obj.marker != desired.marker:
-            drifted.append("marker")
-        if obj.state.value != desired.target_state.value:
-            drifted.append("targetState")
-        return Observation(
-            match,
-            obj.state,
-            id_,
-            f"https://hook/{id_}",
-            drifted_fields=tuple(drifted) if self.held_by_platform is None else (),
-            state_reason=self.held_by_platform,
-        )
-
-    def _state(self, desired: DesiredIntegration) -> CurrentState:
-        return CurrentState(desired.target_state.value)
+        return await super().observe(desired, listing)
 
     async def create(self, desired: DesiredIntegration) -> Observation:
         if self.create_error:
             raise self.create_error
         self.created.append(desired)
-        id_ = f"C{self.next_id}"
-        self.next_id += 1
-        self.objects[id_] = Remote(desired.display_name, desired.marker, self._state(desired))
-        self.writes.append(f"create {id_}")
-        return self._compare(desired, id_, Match.ID)
+        observed = await super().create(desired)
+        self.writes.append(f"create {observed.external_id}")
+        return observed
 
     async def update(self, desired: DesiredIntegration, observed: Observation) -> Observation:
-        assert observed.external_id
-        self.objects[observed.external_id] = Remote(
-            desired.display_name, desired.marker, self._state(desired)
-        )
         self.writes.append(f"update {observed.external_id}")
-        return self._compare(desired, observed.external_id, Match.ID)
+        return await super().update(desired, observed)
 
     async def delete(self, external_id: str) -> None:
-        self.objects.pop(external_id, None)
+        await super().delete(external_id)
         self.writes.append(f"delete {external_id}")
-
-    async def aclose(self) -> None:
-        pass
 
     async def open_alerts(self, desired: DesiredIntegration, observed: Observation) -> int | None:
         if self.open_alert_counts is None:
@@ -159,7 +107,7 @@ class FakeAdapter(PlatformAdapter):
 
 @dataclass
 class ZStackSecretsAdapter(FakeAdapter):
-    """The fake with the real ZStack adapter's Secret hook."""
+    """The fake with the real ZStack adapter's Secret hook (the endpoint password)."""
 
     def __init__(self, fake: FakeAdapter) -> None:
         self.__dict__.update(fake.__dict__)
@@ -167,7 +115,8 @@ class ZStackSecretsAdapter(FakeAdapter):
     async def with_secrets(
         self, desired: DesiredIntegration, read_secret: ReadSecret
     ) -> DesiredIntegration:
-        return await ZStackAdapter.with_secrets(cast(ZStackAdapter, self), desired, read_secret)
+        assert isinstance(desired.block, ZStackSpec)
+        return await with_password(desired.with_block(desired.block), read_secret)
 
 
 class DeletingFakeAdapter(FakeAdapter):
@@ -251,6 +200,21 @@ async def converge(world: World, spec: dict[str, Any] | None = None) -> Outcome:
     return await world.run(spec)
 
 
+class MarkingFakeAdapter(FakeAdapter):
+    """A platform whose created objects carry the marker (OnCall, Confluent, ZStack)."""
+
+    marks_creates = True
+
+
+async def test_where_the_marker_finds_a_lost_create_nothing_is_written_ahead_of_it() -> None:
+    world = World(adapter=MarkingFakeAdapter())
+    outcome = await world.run()
+    assert world.adapter.writes == ["create C1"]
+    assert world.status_writes == []  # the pass's one status write comes after it
+    assert outcome.status.create_pending_since is None
+    assert outcome.status.webhook_id == "C1"
+
+
 async def test_absent_object_is_created_after_recording_a_pending_create() -> None:
     world = World()
     outcome = await world.run()
@@ -271,7 +235,13 @@ async def test_absent_object_is_created_after_recording_a_pending_create() -> No
     assert (status.create_date, status.last_op_date, status.last_reconcile_at) == (NOW, NOW, NOW)
     assert (status.origin, status.observed_generation) == ("created", 1)
     assert condition(outcome, "Ready") == ("True", "Reconciled")
-    assert [e.reason for e in outcome.events] == ["Created"]
+    assert [e.reason for e in outcome.events] == [Reason.CREATED]
+    assert (outcome.created, outcome.vanished, outcome.adopted, outcome.updated) == (
+        True,
+        None,
+        False,
+        None,
+    )
 
 
 async def test_in_sync_object_gets_no_write_and_no_event() -> None:
@@ -282,6 +252,7 @@ async def test_in_sync_object_gets_no_write_and_no_event() -> None:
     assert world.adapter.writes == []
     assert second.events == ()
     assert second.status.drift_count == 0
+    assert (second.created, second.adopted, second.updated) == (False, False, None)
 
 
 async def test_drift_behind_our_back_is_repaired_and_counted_once() -> None:
@@ -295,7 +266,8 @@ async def test_drift_behind_our_back_is_repaired_and_counted_once() -> None:
     assert second.status.last_drift is not None
     assert second.status.last_drift.fields == ("displayName",)
     assert not second.status.last_drift.active
-    assert [e.reason for e in second.events] == ["DriftRepaired"]
+    assert [e.reason for e in second.events] == [Reason.DRIFT_REPAIRED]
+    assert second.updated == Update("C1", ("displayName",), drift=True)
     third = await world.run(status=second.status)
     assert third.status.drift_count == 1
 
@@ -307,7 +279,8 @@ async def test_spec_change_updates_without_counting_drift() -> None:
     assert world.adapter.writes == ["create C1", "update C1"]
     assert second.status.drift_count == 0
     assert second.status.observed_generation == 2
-    assert [e.reason for e in second.events] == ["Updated"]
+    assert [e.reason for e in second.events] == [Reason.UPDATED]
+    assert second.updated == Update("C1", ("displayName",), drift=False)
 
 
 async def test_object_deleted_behind_our_back_is_recreated_as_drift() -> None:
@@ -320,7 +293,8 @@ async def test_object_deleted_behind_our_back_is_recreated_as_drift() -> None:
     assert second.status.drift_count == 1
     assert second.status.last_drift is not None
     assert second.status.last_drift.fields == ("absent",)
-    assert [e.reason for e in second.events] == ["DriftRepaired"]
+    assert [e.reason for e in second.events] == [Reason.DRIFT_REPAIRED]
+    assert (second.created, second.vanished) == (True, "C1")
 
 
 async def test_disabled_target_state_is_applied_and_reported() -> None:
@@ -384,7 +358,9 @@ async def test_adopt_existing_takes_over_and_orphans_on_delete() -> None:
     assert world.adapter.writes == ["update C9"]  # the marker is written, nothing created
     assert (adopted.status.origin, adopted.status.webhook_id) == ("adopted", "C9")
     assert adopted.status.drift_count == 0
-    assert [e.reason for e in adopted.events] == ["Adopted"]
+    assert [e.reason for e in adopted.events] == [Reason.ADOPTED]
+    assert (adopted.adopted, adopted.created) == (True, False)
+    assert adopted.updated == Update("C9", ("marker",), drift=False)
     deleted = await world.run(spec, adopted.status, deleting=True)
     assert deleted.released
     assert "C9" in world.adapter.objects

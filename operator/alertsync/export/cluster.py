@@ -10,9 +10,8 @@ from kubernetes.client.exceptions import ApiException
 
 from alertsync.errors import PlatformUnavailableError
 from alertsync.kube import Kube
-from alertsync.models import PlatformKind
 from alertsync.models.common import GROUP, VERSION
-from alertsync.records import PlatformKey, platform_key
+from alertsync.records import PlatformKey, platform_of
 
 __all__ = ["ANNOTATION", "ClusterView", "list_integrations"]
 
@@ -44,11 +43,8 @@ class ClusterView:
             meta = body.get("metadata") or {}
             namespace, name = str(meta.get("namespace") or ""), str(meta.get("name") or "")
             where = f"{namespace}/{name}"
-            spec = body.get("spec") or {}
-            ref = spec.get("platformRef") if isinstance(spec, Mapping) else None
-            ref = ref if isinstance(ref, Mapping) else {}
-            kind = str(ref.get("kind") or PlatformKind.NAMESPACED.value)
-            key = platform_key(kind, namespace, str(ref.get("name") or ""))
+            spec = body.get("spec")
+            key = platform_of(spec if isinstance(spec, Mapping) else {}, namespace)
             exported = (meta.get("annotations") or {}).get(ANNOTATION)
             if namespace == self.namespace:
                 claim = (key, str(exported)) if exported else None

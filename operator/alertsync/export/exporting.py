@@ -33,7 +33,8 @@ from alertsync.models import (
 )
 from alertsync.models.common import GROUP, VERSION, parse_spec
 from alertsync.plan.sources import Sources
-from alertsync.platforms.base import DesiredIntegration, PlatformAdapter
+from alertsync.platforms.base import DesiredIntegration, Observation, PlatformAdapter
+from alertsync.reconcile import MARKER_FIELD
 from alertsync.records import PlatformKey, PlatformRecord, platform_key
 from alertsync.watchcache import WatchCache
 
@@ -49,7 +50,7 @@ MAPPERS: dict[ProductType, Mapper] = {
 # The drifted fields adoption itself repairs: AlertSync's marker (OnCall's
 # description_short, Confluent's and ZStack's description). Anything else would be a
 # change to the platform object, which an export must never cause.
-ADOPTION_WRITES = frozenset({"marker"})
+ADOPTION_WRITES = frozenset({MARKER_FIELD})
 # The uid the checks run with: no platform object can carry its marker.
 _CHECK_UID = str(uuid.uuid5(uuid.NAMESPACE_URL, "alertsync-export:check"))
 
@@ -210,53 +211,18 @@ async def _checked(
     adapter: PlatformAdapter,
     allow_http: bool,
 ) -> Exported | Left:
-    target, product = result.target, result.product
-    spec: dict[str, Any] = {
-        "platformRef": {"kind": target.kind.value, "name": target.name},
-        "displayName": item.name,
-        "targetState": item.target_state.value,
-        "adoptionPolicy": AdoptionPolicy.ADOPT_EXISTING.value,
-        "deletionPolicy": DeletionPolicy.ORPHAN.value,
-    }
+    target = result.target
     # Scrubbed first: it registers the URL's credentials, which no message may show.
     scrubbed = scrub(item.webhook_url) if item.webhook_url is not None else None
-    if item.webhook_url is not None:
-        spec["webhook"] = {"url": item.webhook_url}
-    if item.block is not None:
-        spec[product.block] = dict(item.block)
+    spec = _spec(target, result.product, item)
     try:
-        parsed = parse_spec(AlertIntegrationSpec, spec)
-        desired = DesiredIntegration(
-            namespace=target.namespace,
-            name=name,
-            uid=_CHECK_UID,
-            display_name=item.name,
-            target_state=parsed.target_state,
-            webhook_url=item.webhook_url,
-            block=parsed.block_for(product),
-        )
+        desired = _desired(target, result.product, item, name, spec)
         adapter.validate(desired)
     except AlertSyncError as exc:
         return Left(item, f"cannot be represented: {exc.message}")
-    observed = await adapter.observe(desired, listing)
-    if observed.conflicting_ids:
-        return Left(
-            item,
-            f"{len(observed.conflicting_ids)} objects share the name {item.name!r} "
-            f"({', '.join(observed.conflicting_ids)}): AlertSync adopts by name and will not "
-            "guess which; rename all but one on the platform first",
-        )
-    if observed.external_id != item.id:
-        return Left(item, f"adopting by name would find {observed.external_id} instead")
-    changes = sorted(set(observed.drifted_fields) - ADOPTION_WRITES)
-    if changes or observed.recreate_reason:
-        # The mapping above misses something the adapter compares: never let an
-        # export change the object it describes.
-        return Left(
-            item,
-            f"AlertSync would change {', '.join(changes) or 'it'} on adoption "
-            "(a mapping this export lacks): not exported",
-        )
+    observed = _adoptable(item, await adapter.observe(desired, listing))
+    if isinstance(observed, Left):
+        return observed
     attention = list(item.notes)
     if observed.state_reason:
         attention.append(observed.state_reason)
@@ -277,14 +243,72 @@ async def _checked(
         parse_spec(AlertIntegrationSpec, spec)
     except InvalidSpecError as exc:
         return Left(item, f"cannot be represented: {exc.message}")
-    manifest = {
+    return Exported(item, _manifest(target, name, item.id, spec), tuple(attention))
+
+
+def _spec(target: Target, product: ProductType, item: Found) -> dict[str, Any]:
+    """The spec that adopts `item` where it is, every field AlertSync manages as it is."""
+    spec: dict[str, Any] = {
+        "platformRef": {"kind": target.kind.value, "name": target.name},
+        "displayName": item.name,
+        "targetState": item.target_state.value,
+        "adoptionPolicy": AdoptionPolicy.ADOPT_EXISTING.value,
+        "deletionPolicy": DeletionPolicy.ORPHAN.value,
+    }
+    if item.webhook_url is not None:
+        spec["webhook"] = {"url": item.webhook_url}
+    if item.block is not None:
+        spec[product.block] = dict(item.block)
+    return spec
+
+
+def _desired(
+    target: Target, product: ProductType, item: Found, name: str, spec: dict[str, Any]
+) -> DesiredIntegration:
+    """What the operator would ask of the platform for `spec`, parsed as it parses it."""
+    parsed = parse_spec(AlertIntegrationSpec, spec)
+    return DesiredIntegration(
+        namespace=target.namespace,
+        name=name,
+        uid=_CHECK_UID,
+        display_name=item.name,
+        target_state=parsed.target_state,
+        webhook_url=item.webhook_url,
+        block=parsed.block_for(product),
+    )
+
+
+def _adoptable(item: Found, observed: Observation) -> Observation | Left:
+    """`observed` when adopting by name finds `item` and changes none of its fields."""
+    if observed.conflicting_ids:
+        return Left(
+            item,
+            f"{len(observed.conflicting_ids)} objects share the name {item.name!r} "
+            f"({', '.join(observed.conflicting_ids)}): AlertSync adopts by name and will not "
+            "guess which; rename all but one on the platform first",
+        )
+    if observed.external_id != item.id:
+        return Left(item, f"adopting by name would find {observed.external_id} instead")
+    changes = sorted(set(observed.drifted_fields) - ADOPTION_WRITES)
+    if changes or observed.recreate_reason:
+        # The mapping above misses something the adapter compares: never let an
+        # export change the object it describes.
+        return Left(
+            item,
+            f"AlertSync would change {', '.join(changes) or 'it'} on adoption "
+            "(a mapping this export lacks): not exported",
+        )
+    return observed
+
+
+def _manifest(target: Target, name: str, platform_id: str, spec: dict[str, Any]) -> dict[str, Any]:
+    return {
         "apiVersion": f"{GROUP}/{VERSION}",
         "kind": "AlertIntegration",
         "metadata": {
             "name": name,
             "namespace": target.namespace,
-            "annotations": {ANNOTATION: item.id},
+            "annotations": {ANNOTATION: platform_id},
         },
         "spec": spec,
     }
-    return Exported(item, manifest, tuple(attention))

@@ -35,6 +35,7 @@ __all__ = [
     "PlatformRef",
     "WebhookSpec",
     "WebhookUrlSecretRef",
+    "name_on_platform",
 ]
 
 Template = Annotated[str, Field(max_length=10_000)]
@@ -255,6 +256,15 @@ class AlertIntegrationSpec(CamelModel):
         block: object | None = getattr(self, _attr(product))
         return block
 
+    def name_on_platform(self, namespace: str, name: str) -> str:
+        return name_on_platform(self.display_name, namespace, name)
+
+
+def name_on_platform(display_name: str | None, namespace: str, name: str) -> str:
+    """The name an AlertIntegration's object has on the platform: spec.displayName, else
+    `<namespace>/<name>`. The one rule, for a parsed spec and for a stored record."""
+    return display_name or f"{namespace}/{name}"
+
 
 def _attr(product: ProductType) -> str:
     return "grafana_on_call" if product is ProductType.GRAFANA_ONCALL else product.block
@@ -314,10 +324,12 @@ class AlertIntegrationStatus(CamelModel):
     """Ready, Synced and (when waiting for a change) Stalled."""
     last_drift: LastDrift | None = None
     """The last drift found."""
-    # Crash safety: set before a platform create is sent, cleared once its id is
-    # recorded. An object found by name while it is set is our own create.
+    # Crash safety where objects carry no marker: set before a platform create is
+    # sent, cleared once its id is recorded. An object found by name while it is
+    # set is our own create.
     create_pending_since: datetime | None = None
-    """Set while a platform create is in flight: an object found by name then is this resource's
+    """Set while a platform create is in flight on a platform whose objects cannot carry
+    AlertSync's marker (iLert, Mackerel): an object found by name then is this resource's
     own."""
     # "created" or "adopted": decides what an unset deletionPolicy means.
     origin: Literal["created", "adopted"] | None = None

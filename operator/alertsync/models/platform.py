@@ -25,6 +25,7 @@ __all__ = [
     "RateLimitSpec",
     "SecretKeyRef",
     "parse_duration",
+    "platform_name",
 ]
 
 _DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
@@ -153,6 +154,16 @@ class AlertPlatformSpec(CamelModel):
     def resync_seconds(self) -> float:
         """resyncInterval in seconds, at least 1 (RESYNC_INTERVAL_PATTERN): the one parsed value."""
         return parse_duration(self.resync_interval)
+
+    def name_of(self, name: str) -> str:
+        """The name integrations report (platformName) for the platform called `name`."""
+        return platform_name(self.display_name, name)
+
+
+def platform_name(display_name: str | None, name: str) -> str:
+    """A platform's name as integrations and its own status report it: spec.displayName,
+    else metadata.name. The one rule, for a parsed spec and for a stored record."""
+    return display_name or name
 
 
 class AlertPlatformStatus(CamelModel):

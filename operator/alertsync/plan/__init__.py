@@ -6,7 +6,8 @@ platforms and credentials) against the real platforms, with every adapter
 wrapped in a `RecordingAdapter`: reads (`observe`, `list_all`, `check`) reach
 the platform, writes (`create`, `update`, `delete`, `before_delete`,
 `after_write`) are only recorded, and nothing is written to Kubernetes. The
-recorded writes and the pass's Events and conditions give each resource's line.
+pass's outcome (what it did: created, adopted, updated which fields, and why),
+its recorded writes and its conditions give each resource's line.
 
 AlertPlatforms, ClusterAlertPlatforms and Secrets come from the manifests when
 they are there, else from the cluster ($KUBECONFIG); an AlertIntegration that

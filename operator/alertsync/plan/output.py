@@ -84,7 +84,13 @@ def _describe(r: PlannedResource) -> Iterator[str]:
         yield f"    why: {why}"
     elif r.action == "no-change":
         yield "= no change"
-        if r.external_id:
+        if r.adopted:
+            writes = "writes only AlertSync's marker" if r.fields else "writes nothing"
+            yield (
+                f"    adopts {r.external_id} in place (spec.adoptionPolicy: AdoptExisting) "
+                f"and {writes}"
+            )
+        elif r.external_id:
             yield f"    id: {r.external_id}"
         if r.message:
             yield f"    note: {r.message}"

@@ -37,8 +37,15 @@ from alertsync.platforms.base import (
     PlatformAccount,
     PlatformAdapter,
 )
-from alertsync.reconcile import Dependencies, IntegrationResource, Outcome, reconcile
-from alertsync.records import PlatformRecord
+from alertsync.reconcile import (
+    MARKER_FIELD,
+    Dependencies,
+    IntegrationResource,
+    Outcome,
+    Update,
+    reconcile,
+)
+from alertsync.records import PlatformRecord, platform_ref
 from alertsync.watchcache import WatchCache
 
 logger = logging.getLogger(__name__)
@@ -63,6 +70,9 @@ class PlannedResource:
     external_id: str | None = None
     # The difference is drift (the platform changed behind AlertSync's back), not the spec.
     drift: bool = False
+    # It takes over an object AlertSync did not create (adoptionPolicy: AdoptExisting);
+    # with action no-change, in place, writing at most AlertSync's marker (`fields`).
+    adopted: bool = False
     # Does the resource already exist in the cluster (its status was used)?
     in_cluster: bool = False
     writes: tuple[PlannedWrite, ...] = ()
@@ -144,14 +154,12 @@ async def _plan_one(
         logger.debug("planning %s/%s failed", namespace, name, exc_info=True)
         return replace(base, reason=type(exc).__name__, message=str(exc))
     writes = tuple(w for recorder in recorders for w in recorder.writes)
-    return _classify(replace(base, in_cluster=live is not None), resource.status, outcome, writes)
+    return _classify(replace(base, in_cluster=live is not None), outcome, writes)
 
 
 def _platform_label(spec: Mapping[str, Any], namespace: str) -> str:
-    ref = spec.get("platformRef")
-    ref = ref if isinstance(ref, Mapping) else {}
-    kind = str(ref.get("kind") or PlatformKind.NAMESPACED.value)
-    name = str(ref.get("name") or "?")
+    kind, name = platform_ref(spec)
+    name = name or "?"
     return f"{kind} {name}" if kind == PlatformKind.CLUSTER.value else f"{kind} {namespace}/{name}"
 
 
@@ -198,10 +206,7 @@ def _same_spec(stored: Mapping[str, Any], applied: Mapping[str, Any]) -> bool:
 
 
 def _classify(
-    base: PlannedResource,
-    old: AlertIntegrationStatus,
-    outcome: Outcome,
-    writes: tuple[PlannedWrite, ...],
+    base: PlannedResource, outcome: Outcome, writes: tuple[PlannedWrite, ...]
 ) -> PlannedResource:
     status = outcome.status
     base = replace(
@@ -220,13 +225,9 @@ def _classify(
             else "failed"
         )
         return replace(base, action=action, reason=error.reason, message=error.stable_message)
-    reasons = {event.reason for event in outcome.events}
-    adopted = "Adopted" in reasons
-    create = next((w for w in writes if w.operation == "create"), None)
-    update = next((w for w in writes if w.operation == "update"), None)
-    if create is not None:
+    if outcome.created:
         # Created again: the object the status names is gone from the platform.
-        gone = old.webhook_id if "DriftRepaired" in reasons else None
+        gone = outcome.vanished
         return replace(
             base,
             action="create",
@@ -234,18 +235,29 @@ def _classify(
             drift=gone is not None,
             message=f"{gone} is gone from the platform" if gone else "",
         )
-    if update is not None:
+    update = outcome.updated
+    if update is not None and not (outcome.adopted and _marker_only(update)):
+        change: Action = "replace" if update.recreate_reason else "update"
         return replace(
             base,
-            action="adopt" if adopted else "replace" if update.recreate_reason else "update",
+            action="adopt" if outcome.adopted else change,
+            adopted=outcome.adopted,
             fields=update.fields,
             external_id=update.external_id,
             message=update.recreate_reason or "",
             # An update after a spec change or an adoption is the work asked for.
-            drift=not adopted and "Updated" not in reasons,
+            drift=update.drift,
         )
-    if adopted:
-        return replace(base, action="adopt")
     ready = next((c for c in status.conditions if c.type == "Ready"), None)
     note = ready.message if ready is not None and ready.status != "True" else ""
+    if outcome.adopted:
+        # Taken over where it is, every declared field as it already is: nothing on the
+        # platform changes but AlertSync's marker (what applying an export does).
+        fields = update.fields if update is not None else ()
+        return replace(base, action="no-change", adopted=True, fields=fields, message=note)
     return replace(base, action="no-change", message=note)
+
+
+def _marker_only(update: Update) -> bool:
+    """The update writes AlertSync's marker and no field the spec declares."""
+    return update.recreate_reason is None and set(update.fields) <= {MARKER_FIELD}

@@ -67,6 +67,10 @@ class RecordingAdapter(PlatformAdapter):
         # The decision table asks the real platform's answer (Confluent: True).
         return self.real.disable_by_delete
 
+    @property
+    def marks_creates(self) -> bool:  # type: ignore[override]
+        return self.real.marks_creates
+
     def validate(self, desired: DesiredIntegration) -> None:
         self.real.validate(desired)
 
@@ -78,11 +82,11 @@ class RecordingAdapter(PlatformAdapter):
     async def check(self) -> None:
         await self.real.check()
 
-    async def list_all(self) -> Sequence[Any]:
+    async def list_all(self) -> Sequence[object]:
         return await self.real.list_all()
 
     async def observe(
-        self, desired: DesiredIntegration, listing: Sequence[Any] | None = None
+        self, desired: DesiredIntegration, listing: Sequence[object] | None = None
     ) -> Observation:
         return await self.real.observe(desired, listing)
 

@@ -4,15 +4,20 @@
 and every created object carries a marker (`marker(uid)`) so that a later
 `observe` finds it again even when its id was never recorded. `update` makes the
 platform match the spec. `delete` treats "already gone" as success.
+
+`PlatformAdapter` is the contract as the core holds it, for any platform: the spec
+block as parsed (`object`), listings of objects. A platform implements it typed,
+through `typed.TypedAdapter` (its own spec block, objects and client).
 """
 
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, ClassVar, Protocol
+from typing import ClassVar, Generic, Protocol, TypeVar
 
 from pydantic import SecretStr
+from typing_extensions import TypeVar as DefaultTypeVar
 
 from alertsync.errors import CredentialsMissingError
 from alertsync.models import CurrentState, LabelSelector, PlatformKind, ProductType, TargetState
@@ -81,8 +86,15 @@ class PlatformAccount:
         return (self.kind.value, self.namespace, self.name)
 
 
+# The spec block a DesiredIntegration carries: `object` where the core holds it (so
+# a bare `DesiredIntegration` means that: a TypeVar default, typing has it from 3.13),
+# the platform's own model (e.g. GrafanaOnCallSpec) inside its adapter.
+Block_co = DefaultTypeVar("Block_co", covariant=True, default=object)
+OtherBlock = TypeVar("OtherBlock")
+
+
 @dataclass(frozen=True)
-class DesiredIntegration:
+class DesiredIntegration(Generic[Block_co]):
     """What one AlertIntegration asks for, in platform-neutral terms."""
 
     namespace: str
@@ -91,8 +103,8 @@ class DesiredIntegration:
     display_name: str
     target_state: TargetState
     webhook_url: str | None
-    # The platform's own spec block (e.g. GrafanaOnCallSpec), checked to match.
-    block: Any
+    # The platform's spec block as parsed (None when the spec leaves it out).
+    block: Block_co
     external_id: str | None = None
     # A create was sent whose outcome is unknown: our object may exist under
     # any name, so a targeted observe must look for the marker everywhere.
@@ -101,6 +113,13 @@ class DesiredIntegration:
     @property
     def marker(self) -> str:
         return marker(self.uid)
+
+    def with_block(self, block: OtherBlock) -> "DesiredIntegration[OtherBlock]":
+        """The same ask with `block` for its spec block (every other field kept)."""
+        kept = {
+            item.name: getattr(self, item.name) for item in fields(self) if item.name != "block"
+        }
+        return DesiredIntegration(block=block, **kept)
 
 
 class Match(StrEnum):
@@ -140,6 +159,11 @@ class Observation:
     def absent(cls) -> "Observation":
         return cls(match=Match.NONE, current_state=CurrentState.ABSENT)
 
+    @classmethod
+    def conflict(cls, ids: Iterable[str], match: Match = Match.NAME) -> "Observation":
+        """Several objects could be ours: AlertSync will not guess which one."""
+        return cls(match=match, current_state=CurrentState.UNKNOWN, conflicting_ids=tuple(ids))
+
 
 @dataclass(frozen=True)
 class DeliveryTest:
@@ -151,12 +175,20 @@ class DeliveryTest:
 
 
 class PlatformAdapter(Protocol):
-    """Adapters subclass this explicitly, to inherit the optional capabilities' defaults."""
+    """What the core holds for any platform.
+
+    Platforms subclass `typed.TypedAdapter`; wrappers (plan's RecordingAdapter) subclass
+    this explicitly, to inherit the optional capabilities' defaults.
+    """
 
     product: ClassVar[ProductType]
     # Platforms without an enable switch (Confluent): `targetState: disabled`
     # means no object on the platform, and absent is in sync.
     disable_by_delete: ClassVar[bool] = False
+    # Whether every object it creates carries AlertSync's marker (a description, a
+    # derived id): a create whose answer was lost is then found as ours by the
+    # marker, and no status write ahead of the create (createPendingSince) is needed.
+    marks_creates: ClassVar[bool] = False
 
     def validate(self, desired: DesiredIntegration) -> None:
         """Platform rules the CRD schema cannot express; raises InvalidSpecError."""
@@ -164,11 +196,11 @@ class PlatformAdapter(Protocol):
     async def check(self) -> None:
         """One cheap authenticated call: proves the API answers and accepts us."""
 
-    async def list_all(self) -> Sequence[Any]:
+    async def list_all(self) -> Sequence[object]:
         """Every object of the managed kind, all pages: the batched resync's one read."""
 
     async def observe(
-        self, desired: DesiredIntegration, listing: Sequence[Any] | None = None
+        self, desired: DesiredIntegration, listing: Sequence[object] | None = None
     ) -> Observation:
         """Find the object (stored id, then marker, then name) and compare it.
 

@@ -39,6 +39,12 @@ class AdaptiveLimit:
             self.in_flight += 1
         return self.clock()
 
+    async def give_back(self) -> None:
+        """A slot taken but not used (nothing was sent): no verdict on the platform."""
+        async with self._changed:
+            self.in_flight -= 1
+            self._changed.notify_all()
+
     async def release(self, started: float, *, failed: bool) -> None:
         """The request ended; `failed`: a 5xx, a timeout or a broken connection."""
         struggling = failed or self.clock() - started > self.slow

@@ -22,6 +22,7 @@ import httpx
 
 from alertsync import metrics
 from alertsync.errors import (
+    AlertSyncError,
     CredentialsError,
     PermissionDeniedError,
     PlatformRejectedError,
@@ -356,7 +357,7 @@ class PlatformHttp:
         try:
             # Sent from acquire to answer: every one of them spends the window.
             self.sent += 1
-            slot = await self.in_flight.acquire()
+            slot = await self._slot(what)
             started = time.monotonic()  # latency, not the wait for a slot
             sent_at = self.throttle.clock()
             try:
@@ -371,41 +372,52 @@ class PlatformHttp:
                 await self.in_flight.release(slot, failed=failed)
         except httpx.TimeoutException:
             code = "timeout"
-            self.throttle.answered()
-            self.circuit.failed()
+            self._unanswered()
             raise PlatformUnavailableError(f"cannot {what}: the platform timed out") from None
-        except httpx.TransportError as exc:
-            self.throttle.answered()
-            self.circuit.failed()
-            raise PlatformUnavailableError(
-                f"cannot {what}: {type(exc).__name__} connecting to the platform"
-            ) from None
-        except httpx.DecodingError:
-            # A Content-Encoding its body does not have (a broken proxy, say).
-            self.throttle.answered()
-            self.circuit.failed()
-            raise PlatformUnavailableError(
-                f"cannot {what}: the platform's answer could not be decoded"
-            ) from None
-        except (httpx.InvalidURL, UnicodeEncodeError) as exc:
-            # Nothing was sent; failed() still ends a probe the circuit let through.
-            self.throttle.answered()
-            self.circuit.failed()
-            if isinstance(exc, UnicodeEncodeError):
-                # Only header values are encoded this strictly: the credentials.
-                raise CredentialsError(
-                    f"cannot {what}: the credentials hold characters an HTTP header "
-                    "cannot carry (only printable ASCII)"
-                ) from None
-            raise PlatformUnavailableError(
-                f"cannot {what}: the request URL is not valid (an id with characters "
-                "a URL cannot carry)"
-            ) from None
+        except (
+            httpx.TransportError,
+            httpx.DecodingError,
+            httpx.InvalidURL,
+            UnicodeEncodeError,
+        ) as exc:
+            self._unanswered()
+            raise _transport_error(exc, what) from None
         finally:
             metrics.REQUESTS.labels(self.platform, operation, code).inc()
             metrics.REQUEST_SECONDS.labels(self.platform, operation).observe(
                 time.monotonic() - started
             )
+        return self._answer(response, method, url, what, sent_at, ok_statuses)
+
+    async def _slot(self, what: str) -> float:
+        """An in-flight slot, taken while the platform's rate limit is still open.
+
+        A request waits for a slot after the throttle let it through; a 429 that
+        came meanwhile announced a wait it would otherwise run into.
+        """
+        while True:
+            slot = await self.in_flight.acquire()
+            if self.throttle.blocked_for() <= 0:
+                return slot
+            await self.in_flight.give_back()
+            await self._acquire(what)
+
+    def _unanswered(self) -> None:
+        """No answer (timeout, broken connection, nothing sent): the circuit counts it;
+        failed() also ends a probe the circuit let through."""
+        self.throttle.answered()
+        self.circuit.failed()
+
+    def _answer(
+        self,
+        response: httpx.Response,
+        method: str,
+        url: str,
+        what: str,
+        sent_at: float,
+        ok_statuses: frozenset[int],
+    ) -> httpx.Response:
+        """What an answer tells the circuit and the throttle; raise for a failure."""
         if response.status_code >= 500:
             self.circuit.failed()
         else:
@@ -468,6 +480,29 @@ class PlatformHttp:
         if status >= 500:
             raise PlatformUnavailableError(message)
         raise PlatformRejectedError(message, status)
+
+
+def _transport_error(exc: Exception, what: str) -> AlertSyncError:
+    """AlertSync's words for a request that got no answer."""
+    if isinstance(exc, httpx.DecodingError):
+        # A Content-Encoding its body does not have (a broken proxy, say).
+        return PlatformUnavailableError(
+            f"cannot {what}: the platform's answer could not be decoded"
+        )
+    if isinstance(exc, UnicodeEncodeError):
+        # Only header values are encoded this strictly: the credentials.
+        return CredentialsError(
+            f"cannot {what}: the credentials hold characters an HTTP header "
+            "cannot carry (only printable ASCII)"
+        )
+    if isinstance(exc, httpx.InvalidURL):
+        return PlatformUnavailableError(
+            f"cannot {what}: the request URL is not valid (an id with characters "
+            "a URL cannot carry)"
+        )
+    return PlatformUnavailableError(
+        f"cannot {what}: {type(exc).__name__} connecting to the platform"
+    )
 
 
 def _method_of(response: httpx.Response) -> str:

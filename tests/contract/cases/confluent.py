@@ -1,9 +1,9 @@
 """Confluent Cloud in the adapter contract suite."""
 
 from alertsim.confluent import ApiKey, ConfluentSimulator
-from alertsync.models import ConfluentSpec, ProductType, TargetState
-from alertsync.platforms.base import DesiredIntegration
+from alertsync.models import ConfluentSpec, ProductType
 from tests.contract.platform_case import PlatformCase
+from tests.support.desired import Ask
 
 RECEIVER = "https://receiver.example.com/team-a"
 
@@ -14,24 +14,12 @@ def _confluent_simulator(secret: str, key_id: str | None) -> ConfluentSimulator:
     return ConfluentSimulator(keys={key_id: ApiKey(secret)}, rate=None, seed=5)
 
 
-def _confluent_desired(uid: str, name: str, state: TargetState) -> DesiredIntegration:
-    return DesiredIntegration(
-        namespace="team-a",
-        name="prod-alerts",
-        uid=uid,
-        display_name=name,
-        target_state=state,
-        webhook_url=RECEIVER,
-        block=ConfluentSpec.model_validate({"targetKind": "Webhook"}),
-    )
-
-
 CASE = PlatformCase[ConfluentSimulator](
     id="confluent",
     product=ProductType.CONFLUENT,
     url="http://confluent.test",
     simulator=_confluent_simulator,
-    desired=_confluent_desired,
+    ask=Ask(ConfluentSpec, url=RECEIVER, block={"targetKind": "Webhook"}),
     drift=lambda sim, id_: sim.set_url(id_, "https://someone-else.example.com/hook"),
     drifted_field="webhook.url",
     remove=lambda sim, id_: sim.remove(id_),

@@ -1,27 +1,13 @@
 """Grafana OnCall in the adapter contract suite."""
 
 from alertsim.grafana_oncall import GrafanaOnCallSimulator
-from alertsync.models import GrafanaOnCallSpec, ProductType, TargetState
-from alertsync.platforms.base import DesiredIntegration
+from alertsync.models import GrafanaOnCallSpec, ProductType
 from tests.contract.platform_case import PlatformCase
+from tests.support.desired import Ask
 
 # Teams of the organisation, for namesakes: OnCall refuses a second integration of a name
 # within one team, so someone else's namesakes can only live in different teams.
 TEAMS = ("TCONTRACTAAAA", "TCONTRACTBBBB")
-
-
-def _oncall_desired(uid: str, name: str, state: TargetState) -> DesiredIntegration:
-    return DesiredIntegration(
-        namespace="team-a",
-        name="prod-alerts",
-        uid=uid,
-        display_name=name,
-        target_state=state,
-        webhook_url=None,
-        block=GrafanaOnCallSpec.model_validate(
-            {"type": "webhook", "templates": {"groupingKey": "{{ payload.labels.alertname }}"}}
-        ),
-    )
 
 
 def _add_foreign(sim: GrafanaOnCallSimulator, name: str) -> str:
@@ -41,7 +27,10 @@ CASE = PlatformCase[GrafanaOnCallSimulator](
     simulator=lambda token, _: GrafanaOnCallSimulator(
         tokens={token: "admin"}, teams=TEAMS, rate=None, seed=5
     ),
-    desired=_oncall_desired,
+    ask=Ask(
+        GrafanaOnCallSpec,
+        block={"type": "webhook", "templates": {"groupingKey": "{{ payload.labels.alertname }}"}},
+    ),
     drift=lambda sim, id_: sim.set_template(id_, "grouping_key", "{{ payload.fingerprint }}"),
     drifted_field="grafanaOnCall.templates.groupingKey",
     remove=lambda sim, id_: sim.remove(id_),

@@ -1,30 +1,12 @@
 """iLert in the adapter contract suite."""
 
 from alertsim.ilert import ILertSimulator
-from alertsync.models import ILertSpec, ProductType, TargetState
-from alertsync.platforms.base import DesiredIntegration
+from alertsync.models import ILertSpec, ProductType
 from tests.contract.platform_case import PlatformCase
+from tests.support.desired import Ask
 
 # The simulator's policies count from 1: "Default", then "Backup".
 DEFAULT_POLICY, BACKUP_POLICY = 1, 2
-
-
-def _ilert_desired(uid: str, name: str, state: TargetState) -> DesiredIntegration:
-    return DesiredIntegration(
-        namespace="team-a",
-        name="prod-alerts",
-        uid=uid,
-        display_name=name,
-        target_state=state,
-        webhook_url=None,
-        block=ILertSpec.model_validate(
-            {
-                "integrationType": "PROMETHEUS",
-                "escalationPolicyId": DEFAULT_POLICY,
-                "alertCreation": "ONE_ALERT_PER_EMAIL",
-            }
-        ),
-    )
 
 
 CASE = PlatformCase[ILertSimulator](
@@ -34,7 +16,14 @@ CASE = PlatformCase[ILertSimulator](
     simulator=lambda token, _: ILertSimulator(
         keys={token: "admin"}, rate=None, seed=5, escalation_policies=("Default", "Backup")
     ),
-    desired=_ilert_desired,
+    ask=Ask(
+        ILertSpec,
+        block={
+            "integrationType": "PROMETHEUS",
+            "escalationPolicyId": DEFAULT_POLICY,
+            "alertCreation": "ONE_ALERT_PER_EMAIL",
+        },
+    ),
     drift=lambda sim, id_: sim.set_escalation_policy(id_, BACKUP_POLICY),
     drifted_field="ilert.escalationPolicyId",
     remove=lambda sim, id_: sim.remove(id_),

@@ -1,23 +1,11 @@
 """Mackerel in the adapter contract suite."""
 
 from alertsim.mackerel import READ_WRITE, MackerelSimulator
-from alertsync.models import MackerelSpec, ProductType, TargetState
-from alertsync.platforms.base import DesiredIntegration
+from alertsync.models import MackerelSpec, ProductType
 from tests.contract.platform_case import PlatformCase
+from tests.support.desired import Ask
 
 RECEIVER = "https://receiver.example.com/mackerel/team-a"
-
-
-def _mackerel_desired(uid: str, name: str, state: TargetState) -> DesiredIntegration:
-    return DesiredIntegration(
-        namespace="team-a",
-        name="prod-alerts",
-        uid=uid,
-        display_name=name,
-        target_state=state,
-        webhook_url=RECEIVER,
-        block=MackerelSpec.model_validate({"events": ["alert", "alertGroup"]}),
-    )
 
 
 CASE = PlatformCase[MackerelSimulator](
@@ -25,7 +13,7 @@ CASE = PlatformCase[MackerelSimulator](
     product=ProductType.MACKEREL,
     url="http://mackerel.test",
     simulator=lambda token, _: MackerelSimulator(keys={token: READ_WRITE}, seed=5),
-    desired=_mackerel_desired,
+    ask=Ask(MackerelSpec, url=RECEIVER, block={"events": ["alert", "alertGroup"]}),
     drift=lambda sim, id_: sim.set_events(id_, ["alert", "hostStatus"]),
     drifted_field="mackerel.events",
     remove=lambda sim, id_: sim.remove_channel(id_),

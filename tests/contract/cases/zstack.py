@@ -1,24 +1,12 @@
 """ZStack Cloud (SNS HTTP endpoints) in the adapter contract suite."""
 
 from alertsim.zstack import ZStackSimulator
-from alertsync.models import ProductType, TargetState, ZStackSpec
-from alertsync.platforms.base import DesiredIntegration
+from alertsync.models import ProductType, ZStackSpec
 from tests.contract.platform_case import PlatformCase
+from tests.support.desired import Ask
 
 TOPIC = "7c1d0e5a9b2f4c3d8e6f1a2b3c4d5e6f"
 URL = "http://receiver.test/zstack-alarms"
-
-
-def _zstack_desired(uid: str, name: str, state: TargetState) -> DesiredIntegration:
-    return DesiredIntegration(
-        namespace="team-a",
-        name="prod-alerts",
-        uid=uid,
-        display_name=name,
-        target_state=state,
-        webhook_url=URL,
-        block=ZStackSpec.model_validate({"username": "alarm-bot", "topicUuids": [TOPIC]}),
-    )
 
 
 CASE = PlatformCase[ZStackSimulator](
@@ -29,7 +17,7 @@ CASE = PlatformCase[ZStackSimulator](
     simulator=lambda token, username: ZStackSimulator(
         accounts={username or "admin": token}, topics={TOPIC: "alarms"}, seed=5
     ),
-    desired=_zstack_desired,
+    ask=Ask(ZStackSpec, url=URL, block={"username": "alarm-bot", "topicUuids": [TOPIC]}),
     drift=lambda sim, id_: sim.set_url(id_, "http://elsewhere.test/hook"),
     drifted_field="webhook.url",
     remove=lambda sim, id_: sim.remove(id_),

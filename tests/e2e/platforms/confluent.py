@@ -3,11 +3,10 @@
 from typing import Any
 
 from alertsim.confluent import ApiKey, ConfluentSimulator
-from tests.e2e.platforms.row import RECEIVER, Drift, PlatformRow
+from tests.e2e.platforms.row import NAME, RECEIVER, Drift, PlatformRow
 
 KEY_ID, SECRET = "E2ESUITEKEY7F3A", "e2e-suite-confluent-secret-c41d"
 VIEWER_ID, VIEWER_SECRET = "E2ESUITEVIEW2B9", "e2e-suite-confluent-viewer-8e62"
-NAME = "suite payments"
 
 
 def managed(sim: ConfluentSimulator) -> list[dict[str, Any]]:
@@ -27,15 +26,13 @@ def as_declared(sim: ConfluentSimulator, id_: str) -> bool:
 
 ROW = PlatformRow[ConfluentSimulator](
     id="confluent",
-    product="confluent",
     simulator=lambda: ConfluentSimulator(
         keys={KEY_ID: ApiKey(SECRET), VIEWER_ID: ApiKey(VIEWER_SECRET, role="MetricsViewer")},
         rate=None,
     ),
     secret={"apiKey": KEY_ID, "apiSecret": SECRET},
     credentials={"key": "apiSecret", "usernameKey": "apiKey"},
-    spec=lambda: {
-        "displayName": NAME,
+    declares=lambda: {
         "webhook": {"url": RECEIVER},
         "confluent": {"targetKind": "Webhook"},
     },

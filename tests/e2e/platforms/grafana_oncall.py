@@ -3,11 +3,10 @@
 from typing import Any
 
 from alertsim.grafana_oncall import GrafanaOnCallSimulator
-from tests.e2e.platforms.row import Drift, PlatformRow
+from tests.e2e.platforms.row import NAME, Drift, PlatformRow
 
 TOKEN = "e2e-suite-oncall-token-71c2"
 VIEWER = "e2e-suite-oncall-viewer-0b4e"
-NAME = "suite payments"
 
 
 def _as_declared(sim: GrafanaOnCallSimulator, id_: str) -> bool:
@@ -23,13 +22,10 @@ def _as_declared(sim: GrafanaOnCallSimulator, id_: str) -> bool:
 
 ROW = PlatformRow[GrafanaOnCallSimulator](
     id="grafana-oncall",
-    product="grafana-oncall",
     simulator=lambda: GrafanaOnCallSimulator(tokens={TOKEN: "admin", VIEWER: "viewer"}),
     secret={"token": TOKEN},
     read_only_secret={"token": VIEWER},
-    credentials={},
-    spec=lambda: {
-        "displayName": NAME,
+    declares=lambda: {
         "grafanaOnCall": {"type": "alertmanager", "templates": {"slack": {"title": "first"}}},
     },
     edit={"grafanaOnCall": {"type": "alertmanager", "templates": {"slack": {"title": "edited"}}}},

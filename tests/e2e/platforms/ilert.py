@@ -3,11 +3,10 @@
 from typing import Any
 
 from alertsim.ilert import ILertSimulator
-from tests.e2e.platforms.row import Drift, PlatformRow
+from tests.e2e.platforms.row import NAME, Drift, PlatformRow
 
 KEY = "e2e-suite-ilert-key-5d2b91"
 READ_ONLY_KEY = "e2e-suite-ilert-stakeholder-77e0"
-NAME = "suite payments"
 
 
 def simulator() -> ILertSimulator:
@@ -29,12 +28,9 @@ def as_declared(sim: ILertSimulator, id_: str) -> bool:
 
 ROW = PlatformRow[ILertSimulator](
     id="ilert",
-    product="ilert",
     simulator=simulator,
     secret={"token": KEY},
-    credentials={},
-    spec=lambda: {
-        "displayName": NAME,
+    declares=lambda: {
         "ilert": {"integrationType": "PROMETHEUS", "escalationPolicyId": 1},
     },
     edit={

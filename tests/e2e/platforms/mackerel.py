@@ -3,11 +3,10 @@
 from typing import Any
 
 from alertsim.mackerel import READ_ONLY, READ_WRITE, MackerelSimulator
-from tests.e2e.platforms.row import RECEIVER, Drift, PlatformRow
+from tests.e2e.platforms.row import NAME, RECEIVER, Drift, PlatformRow
 
 KEY = "e2e-suite-mackerel-key-4a8e"
 READ_ONLY_KEY = "e2e-suite-mackerel-ro-2c71"
-NAME = "suite payments"
 GROUP = "ops"
 
 
@@ -39,12 +38,9 @@ def as_declared(sim: MackerelSimulator, id_: str) -> bool:
 
 ROW = PlatformRow[MackerelSimulator](
     id="mackerel",
-    product="mackerel",
     simulator=simulator,
     secret={"token": KEY},
-    credentials={},
-    spec=lambda: {
-        "displayName": NAME,
+    declares=lambda: {
         "webhook": {"url": RECEIVER},
         "mackerel": {"events": ["alert"], "notificationGroups": [GROUP]},
     },

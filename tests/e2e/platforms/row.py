@@ -5,14 +5,17 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from alertsim.core import Simulator
+from tests.support.sandbox import Sandbox
 
-__all__ = ["RECEIVER", "Drift", "PlatformRow"]
+__all__ = ["NAME", "RECEIVER", "Drift", "PlatformRow"]
 
 SimT = TypeVar("SimT", bound=Simulator)
 
 # Where outbound platforms deliver in the suite (nothing listens: delivery is not
 # what the suite checks; each platform's own e2e file does that).
 RECEIVER = "http://127.0.0.1:9/alertsync-e2e-receiver"
+# The displayName of every row's AlertIntegration.
+NAME = "suite payments"
 
 
 @dataclass(frozen=True)
@@ -26,15 +29,14 @@ class Drift(Generic[SimT]):
 
 @dataclass(frozen=True)
 class PlatformRow(Generic[SimT]):
-    id: str
-    product: str
+    id: str  # the platform's productType
     # A fresh simulator that accepts `secret`.
     simulator: Callable[[], SimT]
-    # The Secret's data, and credentialsSecretRef beyond its name.
+    # The Secret's data.
     secret: Mapping[str, str]
-    credentials: Mapping[str, str]
-    # spec of an AlertIntegration (beyond platformRef), delivering to RECEIVER.
-    spec: Callable[[], dict[str, Any]]
+    # spec of an AlertIntegration beyond platformRef and displayName (NAME), delivering
+    # to RECEIVER.
+    declares: Callable[[], dict[str, Any]]
     # A spec change (merged into spec) and the check that the platform took it.
     edit: dict[str, Any]
     edited: Callable[[SimT, str], bool]
@@ -48,3 +50,20 @@ class PlatformRow(Generic[SimT]):
     read_only_secret: Mapping[str, str] | None = None
     # The platform has no enable switch: disabled means the object is deleted.
     disable_by_delete: bool = False
+    # credentialsSecretRef beyond its name.
+    credentials: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def product(self) -> str:
+        return self.id
+
+    def spec(self) -> dict[str, Any]:
+        """The AlertIntegration's spec, beyond platformRef."""
+        return {"displayName": NAME, **self.declares()}
+
+    def add_platform(
+        self, sandbox: Sandbox, url: str, secret: Mapping[str, str] | None = None
+    ) -> None:
+        """The AlertPlatform `suite` on the simulator at `url`, with `secret` (or the row's)."""
+        chosen = self.secret if secret is None else secret
+        sandbox.add_platform("suite", self.product, url, chosen, self.credentials)

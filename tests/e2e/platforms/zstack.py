@@ -3,12 +3,11 @@
 from typing import Any
 
 from alertsim.zstack import ZStackSimulator
-from tests.e2e.platforms.row import RECEIVER, Drift, PlatformRow
+from tests.e2e.platforms.row import NAME, RECEIVER, Drift, PlatformRow
 
 PASSWORD = "e2e-suite-zstack-password-19af"
 VIEWER_PASSWORD = "e2e-suite-zstack-viewer-5c03"
 TOPIC = "5d0c8a1e3f2b4c6d9e7f0a1b2c3d4e5f"
-NAME = "suite payments"
 EDITED = "http://127.0.0.1:9/edited"
 
 
@@ -26,7 +25,6 @@ def as_declared(sim: ZStackSimulator, id_: str) -> bool:
 
 ROW = PlatformRow[ZStackSimulator](
     id="zstack",
-    product="zstack",
     simulator=lambda: ZStackSimulator(
         accounts={"admin": PASSWORD, "viewer": VIEWER_PASSWORD},
         read_only=["viewer"],
@@ -34,8 +32,7 @@ ROW = PlatformRow[ZStackSimulator](
     ),
     secret={"accountName": "admin", "password": PASSWORD},
     credentials={"key": "password", "usernameKey": "accountName"},
-    spec=lambda: {
-        "displayName": NAME,
+    declares=lambda: {
         "webhook": {"url": RECEIVER},
         "zstack": {"topicUuids": [TOPIC]},
     },

@@ -34,11 +34,6 @@ def basic(key: str, secret: str) -> str:
     return "Basic " + base64.b64encode(f"{key}:{secret}".encode()).decode()
 
 
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
 def make_sim(clock: ManualClock, **options: Any) -> ConfluentSimulator:
     options.setdefault("rate", None)
     return ConfluentSimulator(

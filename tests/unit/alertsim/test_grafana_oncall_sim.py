@@ -31,11 +31,6 @@ DUPLICATE = {"detail": "An integration with this name already exists for this te
 
 
 @pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
 def sim(clock: ManualClock) -> GrafanaOnCallSimulator:
     return GrafanaOnCallSimulator(
         tokens={TOKEN: "editor", VIEWER: "viewer"},

@@ -28,11 +28,6 @@ ALERTS = "/api/alerts"
 
 
 @pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
 def sim(clock: ManualClock) -> ILertSimulator:
     return ILertSimulator(
         keys={KEY: "admin", RESPONDER: "responder", STAKEHOLDER: "stakeholder"},

@@ -39,11 +39,6 @@ WEBHOOK = {
 
 
 @pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
 def sim(clock: ManualClock) -> MackerelSimulator:
     return MackerelSimulator(keys={KEY: READ_WRITE, READER: READ_ONLY}, clock=clock, seed=7)
 

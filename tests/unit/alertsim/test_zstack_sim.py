@@ -37,11 +37,6 @@ UUID = re.compile(r"^[0-9a-f]{32}$")
 
 
 @pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
 def sim(clock: ManualClock) -> ZStackSimulator:
     return ZStackSimulator(
         accounts={ACCOUNT: PASSWORD},

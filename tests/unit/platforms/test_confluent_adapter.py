@@ -23,6 +23,7 @@ from alertsync.platforms import build_adapter
 from alertsync.platforms.base import DesiredIntegration, Match, Observation, marker
 from alertsync.platforms.confluent import ConfluentAdapter
 from tests.support.accounts import platform_account
+from tests.support.desired import Ask
 from tests.support.transport import capped
 
 BASE = "http://confluent.test"
@@ -100,28 +101,8 @@ async def adapter(spy: Spy) -> AsyncIterator[ConfluentAdapter]:
     await built.aclose()
 
 
-def desired(
-    block: dict[str, Any] | None = None,
-    *,
-    uid: str = UID,
-    name: str = NAME,
-    url: str | None = URL,
-    state: TargetState = TargetState.ENABLED,
-    external_id: str | None = None,
-    create_pending: bool = False,
-) -> DesiredIntegration:
-    """An AlertIntegration's ask; `block` is spec.confluent as a user writes it."""
-    return DesiredIntegration(
-        namespace="team-a",
-        name="prod-alerts",
-        uid=uid,
-        display_name=name,
-        target_state=state,
-        webhook_url=url,
-        block=ConfluentSpec.model_validate(block or {}),
-        external_id=external_id,
-        create_pending=create_pending,
-    )
+# An AlertIntegration's ask; its `block` is spec.confluent as a user writes it.
+desired = Ask(ConfluentSpec, uid=UID, name=NAME, url=URL)
 
 
 def remote(sim: ConfluentSimulator, id_: str | None) -> dict[str, Any]:

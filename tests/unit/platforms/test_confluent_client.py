@@ -50,11 +50,6 @@ RECEIVER = "https://receiver.example.com/confluent"
 Sleep = Callable[[float], Awaitable[None]]
 
 
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
 def simulator(clock: ManualClock, rate: Rate | None = None, **options: Any) -> ConfluentSimulator:
     options.setdefault("base_url", BASE)
     return ConfluentSimulator(

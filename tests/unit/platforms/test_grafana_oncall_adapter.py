@@ -20,10 +20,11 @@ from alertsync.models import (
     TargetState,
 )
 from alertsync.platforms import build_adapter
-from alertsync.platforms.base import DesiredIntegration, Match, marker
+from alertsync.platforms.base import Match, marker
 from alertsync.platforms.grafana_oncall import GrafanaOnCallAdapter
 from alertsync.platforms.grafana_oncall.wire import OnCallIntegration, OnCallRoute
 from tests.support.accounts import platform_account
+from tests.support.desired import Ask
 from tests.support.transport import capped
 
 BASE = "http://oncall.test"
@@ -42,11 +43,6 @@ DAY = 24 * 3600.0
 
 # The drifted-field name of targetState (maintenance on or off).
 STATE = "targetState"
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
 
 
 @pytest.fixture
@@ -70,27 +66,8 @@ async def adapter(sim: GrafanaOnCallSimulator) -> AsyncIterator[GrafanaOnCallAda
     await built.aclose()
 
 
-def desired(
-    block: dict[str, Any] | None = None,
-    *,
-    uid: str = UID,
-    name: str = NAME,
-    state: TargetState = TargetState.ENABLED,
-    external_id: str | None = None,
-    create_pending: bool = False,
-) -> DesiredIntegration:
-    """An AlertIntegration's ask; `block` is spec.grafanaOnCall as a user writes it."""
-    return DesiredIntegration(
-        namespace="team-a",
-        name="prod-alerts",
-        uid=uid,
-        display_name=name,
-        target_state=state,
-        webhook_url=None,
-        block=GrafanaOnCallSpec.model_validate(block or {}),
-        external_id=external_id,
-        create_pending=create_pending,
-    )
+# An AlertIntegration's ask; its `block` is spec.grafanaOnCall as a user writes it.
+desired = Ask(GrafanaOnCallSpec, uid=UID, name=NAME)
 
 
 def full_block(chain: str) -> dict[str, Any]:

@@ -42,11 +42,6 @@ ONE = "/api/v1/integrations/{id}/"
 MISSING = "CNOSUCHTHING1"
 
 
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
 PLATFORM_RATE = Rate()  # 300 a minute, as the engine
 
 

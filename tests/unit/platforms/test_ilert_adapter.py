@@ -16,11 +16,12 @@ from alertsim.ilert import ILertSimulator
 from alertsync.errors import CredentialsError, InvalidSpecError
 from alertsync.models import CurrentState, ILertSpec, ProductType, TargetState
 from alertsync.platforms import build_adapter
-from alertsync.platforms.base import DesiredIntegration, Match, Observation
+from alertsync.platforms.base import Match, Observation
 from alertsync.platforms.ilert import ILertAdapter
 from alertsync.platforms.ilert.adapter import OPEN_ALERTS_SECONDS
 from alertsync.redaction import redact
 from tests.support.accounts import platform_account
+from tests.support.desired import Ask
 from tests.support.transport import capped
 
 BASE = "http://ilert.test"
@@ -34,11 +35,6 @@ SOURCES = "/api/alert-sources"
 ONE = "/api/alert-sources/{id}"
 COUNT = "/api/alerts/count"
 RESOLVE = "/api/alerts/{id}/resolve"
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
 
 
 @pytest.fixture
@@ -69,26 +65,8 @@ async def adapter(sim: ILertSimulator) -> AsyncIterator[ILertAdapter]:
     await built.aclose()
 
 
-def desired(
-    block: dict[str, Any] | None = None,
-    *,
-    name: str = NAME,
-    state: TargetState = TargetState.ENABLED,
-    external_id: str | None = None,
-    create_pending: bool = False,
-) -> DesiredIntegration:
-    """An AlertIntegration's ask; `block` is spec.ilert as a user writes it."""
-    return DesiredIntegration(
-        namespace="team-a",
-        name="prod-alerts",
-        uid=UID,
-        display_name=name,
-        target_state=state,
-        webhook_url=None,
-        block=ILertSpec.model_validate(block or {"escalationPolicyId": DEFAULT}),
-        external_id=external_id,
-        create_pending=create_pending,
-    )
+# An AlertIntegration's ask; its `block` is spec.ilert as a user writes it.
+desired = Ask(ILertSpec, uid=UID, name=NAME, block={"escalationPolicyId": DEFAULT})
 
 
 FULL = {

@@ -391,11 +391,6 @@ SEED_ALERT_COUNT = r"""
 """
 
 
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
 ILERT_RATE = Rate()  # 120 a minute per key, as iLert
 
 

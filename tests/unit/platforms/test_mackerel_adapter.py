@@ -18,15 +18,13 @@ from alertsim.mackerel import READ_ONLY, READ_WRITE, MackerelSimulator
 from alertsync.errors import CredentialsError, InvalidSpecError
 from alertsync.models import CurrentState, MackerelSpec, ProductType, TargetState
 from alertsync.platforms import build_adapter
-from alertsync.platforms.base import DesiredIntegration, Match
+from alertsync.platforms.base import Match
 from alertsync.platforms.mackerel import MackerelAdapter
-from alertsync.platforms.mackerel.adapter import (
-    ALERTS_TTL,
-    GROUPS_FIELD,
-    ChannelListing,
-    channel_name,
-)
+from alertsync.platforms.mackerel.adapter import ALERTS_TTL, ChannelListing
+from alertsync.platforms.mackerel.channels import channel_name
+from alertsync.platforms.mackerel.groups import GROUPS_FIELD
 from tests.support.accounts import platform_account
+from tests.support.desired import Ask
 from tests.support.transport import capped
 
 BASE = "http://mackerel.test"
@@ -41,11 +39,6 @@ CHANNELS = "/api/v0/channels"
 ONE = "/api/v0/channels/{id}"
 GROUP = "/api/v0/notification-groups/{id}"
 ALERTS = "/api/v0/alerts"
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
 
 
 @pytest.fixture
@@ -68,29 +61,8 @@ async def adapter(sim: MackerelSimulator, clock: ManualClock) -> AsyncIterator[M
     await built.aclose()
 
 
-def desired(
-    block: dict[str, Any] | None = None,
-    *,
-    uid: str = UID,
-    name: str = NAME,
-    state: TargetState = TargetState.ENABLED,
-    url: str | None = URL,
-    external_id: str | None = None,
-    create_pending: bool = False,
-    resource: str = "prod-alerts",
-) -> DesiredIntegration:
-    """An AlertIntegration's ask; `block` is spec.mackerel as a user writes it."""
-    return DesiredIntegration(
-        namespace="team-a",
-        name=resource,
-        uid=uid,
-        display_name=name,
-        target_state=state,
-        webhook_url=url,
-        block=MackerelSpec.model_validate(block or {}),
-        external_id=external_id,
-        create_pending=create_pending,
-    )
+# An AlertIntegration's ask; its `block` is spec.mackerel as a user writes it.
+desired = Ask(MackerelSpec, uid=UID, name=NAME, url=URL)
 
 
 def remote(sim: MackerelSimulator, id_: str | None) -> dict[str, Any]:
@@ -175,7 +147,9 @@ async def test_found_again_by_its_marked_name(
     sim.add_channel(NAME)  # a stranger's channel of the same display name
     found = await adapter.observe(desired())
     assert (found.match, found.external_id) == (Match.MARKER, created.external_id)
-    assert channel_name(desired()) == MARKED
+    want = desired()
+    assert isinstance(want.block, MackerelSpec)
+    assert channel_name(want.with_block(want.block)) == MARKED
 
 
 async def test_without_the_suffix_the_name_is_exact_and_only_a_name_match(

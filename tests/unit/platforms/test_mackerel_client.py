@@ -88,11 +88,6 @@ def concrete(seed_text: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
 def sim(clock: ManualClock) -> MackerelSimulator:
     return MackerelSimulator(keys={KEY: READ_WRITE, READER: READ_ONLY}, clock=clock, seed=11)
 

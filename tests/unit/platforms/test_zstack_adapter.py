@@ -8,7 +8,7 @@ adapter's waits for slow jobs move it instead of sleeping.
 import dataclasses
 import re
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, Unpack
 
 import httpx
 import pytest
@@ -26,9 +26,10 @@ from alertsync.models import CurrentState, ProductType, TargetState, ZStackSpec
 from alertsync.platforms import build_adapter
 from alertsync.platforms.base import DesiredIntegration, Match, marker
 from alertsync.platforms.zstack import ZStackAdapter, resource_uuid
-from alertsync.platforms.zstack.client import ZStackRejectedError
+from alertsync.platforms.zstack.errors import ZStackRejectedError
 from alertsync.platforms.zstack.wire import Listed
 from tests.support.accounts import platform_account
+from tests.support.desired import Ask, Changes
 from tests.support.transport import capped
 
 BASE = "http://zstack.test:8080"
@@ -46,11 +47,6 @@ UPDATE_ROUTE = "/zstack/v1/sns/application-endpoints/http/{uuid}/actions"
 SUBSCRIBE_ROUTE = "/zstack/v1/sns/topics/{topic}/endpoints/{endpoint}"
 # ZStack's own check of a resourceUuid (ApiMessageInterceptor).
 ZSTACK_UUID = re.compile(r"[0-9a-f]{8}[0-9a-f]{4}[1-5][0-9a-f]{3}[89ab][0-9a-f]{3}[0-9a-f]{12}")
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
 
 
 @pytest.fixture
@@ -77,29 +73,18 @@ async def adapter(sim: ZStackSimulator, clock: ManualClock) -> AsyncIterator[ZSt
     await built.aclose()
 
 
+ASK = Ask(ZStackSpec, uid=UID, name=NAME, url=URL, resource="prod-alarms")
+
+
 def desired(
-    block: dict[str, Any] | None = None,
-    *,
-    uid: str = UID,
-    name: str = NAME,
-    url: str | None = URL,
-    state: TargetState = TargetState.ENABLED,
-    external_id: str | None = None,
-    password: str | None = None,
+    block: dict[str, Any] | None = None, *, password: str | None = None, **changes: Unpack[Changes]
 ) -> DesiredIntegration:
-    spec = ZStackSpec.model_validate(block or {})
-    if password is not None:
-        spec = spec.with_password(SecretStr(password))
-    return DesiredIntegration(
-        namespace="team-a",
-        name="prod-alarms",
-        uid=uid,
-        display_name=name,
-        target_state=state,
-        webhook_url=url,
-        block=spec,
-        external_id=external_id,
-    )
+    """An AlertIntegration's ask, with the password its Secret holds (resolved by the core)."""
+    want = ASK(block, **changes)
+    if password is None:
+        return want
+    assert isinstance(want.block, ZStackSpec)
+    return dataclasses.replace(want, block=want.block.with_password(SecretStr(password)))
 
 
 def recorded(want: DesiredIntegration, external_id: str | None) -> DesiredIntegration:

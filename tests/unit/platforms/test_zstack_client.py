@@ -27,17 +27,13 @@ from alertsync.models import ProductType
 from alertsync.platforms import build_adapter
 from alertsync.platforms.http import PlatformHttp, Throttle
 from alertsync.platforms.zstack import ZStackAdapter, build_with_access_key
-from alertsync.platforms.zstack.client import (
-    AccessKeyAuth,
-    SessionAuth,
-    ZStackClient,
+from alertsync.platforms.zstack.auth import AccessKeyAuth, SessionAuth, sign
+from alertsync.platforms.zstack.client import ZStackClient, api_base, equals
+from alertsync.platforms.zstack.errors import (
     ZStackRejectedError,
     ZStackUnavailableError,
-    api_base,
     describe_error,
-    equals,
     retry_after,
-    sign,
 )
 from alertsync.redaction import redact
 from alertsync.retry import THROTTLE_FIRST
@@ -53,11 +49,6 @@ TOPIC = "5d0c8a1e3f2b4c6d9e7f0a1b2c3d4e5f"
 HTTP_ROUTE = "/zstack/v1/sns/application-endpoints/http"
 JOB_ROUTE = "/zstack/v1/api-jobs/{uuid}"
 LOGIN_ROUTE = "/zstack/v1/accounts/login"
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
 
 
 @pytest.fixture

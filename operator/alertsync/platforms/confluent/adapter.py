@@ -32,11 +32,11 @@ from alertsync.platforms.base import (
     DesiredIntegration,
     Match,
     Observation,
-    PlatformAdapter,
 )
 from alertsync.platforms.confluent.client import ConfluentClient
 from alertsync.platforms.confluent.wire import Integration
-from alertsync.platforms.http import Throttle
+from alertsync.platforms.drift import Drift
+from alertsync.platforms.typed import TypedAdapter
 
 __all__ = ["DESCRIPTION_MAX", "TARGET_FIELDS", "ConfluentAdapter"]
 
@@ -44,23 +44,26 @@ DESCRIPTION_MAX = 128
 # Drifted-field names that mean "the target changed": a delivery test is due.
 TARGET_FIELDS = frozenset({"confluent.targetKind", "webhook.url"})
 
+Desired = DesiredIntegration[ConfluentSpec]
+
 
 def _now() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
 
-class ConfluentAdapter(PlatformAdapter):
+class ConfluentAdapter(TypedAdapter[ConfluentSpec, Integration, ConfluentClient]):
     product: ClassVar[ProductType] = ProductType.CONFLUENT
     disable_by_delete: ClassVar[bool] = True
+    marks_creates: ClassVar[bool] = True  # the marker is the description
+    block_model = ConfluentSpec
+    object_model = Integration
 
     def __init__(self, client: ConfluentClient, clock: Callable[[], datetime] = _now) -> None:
-        self.client = client
+        super().__init__(client)
         self.clock = clock
 
-    def validate(self, desired: DesiredIntegration) -> None:
-        if desired.block is not None and not isinstance(desired.block, ConfluentSpec):
-            raise InvalidSpecError("spec.confluent", "must be an object")
-        kind = _spec(desired).target_kind
+    def _validate(self, desired: Desired) -> None:
+        kind = desired.block.target_kind
         if kind in READ_ONLY_TARGET_KINDS:
             raise InvalidSpecError(
                 "spec.confluent.targetKind",
@@ -96,15 +99,12 @@ class ConfluentAdapter(PlatformAdapter):
         if parsed.scheme not in ("http", "https") or not parsed.host:
             raise InvalidSpecError("spec.webhook.url", "must be an http(s) URL with a host")
 
-    async def check(self) -> None:
-        await self.client.check()
-
     async def list_all(self) -> Sequence[Integration]:
         """Only integrations AlertSync could manage: email kinds are never candidates."""
         return [item for item in await self.client.list_integrations() if _manageable(item)]
 
-    async def observe(
-        self, desired: DesiredIntegration, listing: Sequence[Any] | None = None
+    async def _observe(
+        self, desired: Desired, listing: Sequence[Integration] | None
     ) -> Observation:
         if listing is None:
             if desired.external_id:
@@ -120,14 +120,14 @@ class ConfluentAdapter(PlatformAdapter):
                     return self._compare(desired, item, Match.ID)
         return self._find(desired, candidates)
 
-    async def create(self, desired: DesiredIntegration) -> Observation:
+    async def _create(self, desired: Desired) -> Observation:
         if desired.target_state is TargetState.DISABLED:
             # Disabled is "no integration": nothing to create.
             return _nothing(desired)
         created = await self.client.create_integration(_payload(desired))
         return self._compare(desired, created, Match.ID)
 
-    async def update(self, desired: DesiredIntegration, observed: Observation) -> Observation:
+    async def _update(self, desired: Desired, observed: Observation) -> Observation:
         assert observed.external_id is not None
         id_ = observed.external_id
         if desired.target_state is TargetState.DISABLED:
@@ -149,17 +149,11 @@ class ConfluentAdapter(PlatformAdapter):
     async def delete(self, external_id: str) -> None:
         await self.client.delete_integration(external_id)
 
-    def throttle(self) -> Throttle:
-        return self.client.http.throttle
-
-    async def aclose(self) -> None:
-        await self.client.http.client.aclose()
-
-    async def after_write(
-        self, desired: DesiredIntegration, before: Observation | None, after: Observation
+    async def _after_write(
+        self, desired: Desired, before: Observation | None, after: Observation
     ) -> DeliveryTest | None:
         """With testOnChange, have Confluent send a test notification to a new target."""
-        if not _spec(desired).test_on_change or not after.exists:
+        if not desired.block.test_on_change or not after.exists:
             return None
         if before is not None and before.exists and not TARGET_FIELDS & set(before.drifted_fields):
             return None
@@ -176,7 +170,7 @@ class ConfluentAdapter(PlatformAdapter):
             message=f"Confluent Cloud delivered a test notification to {url}",
         )
 
-    def _find(self, desired: DesiredIntegration, candidates: Sequence[Integration]) -> Observation:
+    def _find(self, desired: Desired, candidates: Sequence[Integration]) -> Observation:
         for item in candidates:
             if item.description == desired.marker:
                 return self._compare(desired, item, Match.MARKER)
@@ -186,59 +180,38 @@ class ConfluentAdapter(PlatformAdapter):
             return _nothing(desired)
         named = [item for item in candidates if item.display_name == desired.display_name]
         if len(named) > 1:
-            return Observation(
-                match=Match.NAME,
-                current_state=CurrentState.UNKNOWN,
-                conflicting_ids=tuple(item.id for item in named),
-            )
+            return Observation.conflict(item.id for item in named)
         if named:
             return self._compare(desired, named[0], Match.NAME)
         return _nothing(desired)
 
-    def _compare(
-        self, desired: DesiredIntegration, found: Integration, match: Match
-    ) -> Observation:
-        drifted: list[str] = []
+    def _compare(self, desired: Desired, found: Integration, match: Match) -> Observation:
+        drift = Drift()
         if desired.target_state is TargetState.DISABLED:
             # Only its existence is wrong: the repair deletes it whatever it holds.
-            drifted.append("targetState")
+            drift.add("targetState")
         else:
-            if found.display_name != desired.display_name:
-                drifted.append("displayName")
-            if found.description != desired.marker:
-                drifted.append("marker")
-            if found.target.kind != _spec(desired).target_kind:
-                drifted.append("confluent.targetKind")
-            if found.target.address != desired.webhook_url:
-                drifted.append("webhook.url")
-        return Observation(
-            match=match,
-            current_state=CurrentState.ENABLED,
-            external_id=found.id,
-            webhook_url=found.target.address,
-            drifted_fields=tuple(drifted),
-        )
-
-
-def _spec(desired: DesiredIntegration) -> ConfluentSpec:
-    block = desired.block
-    return block if isinstance(block, ConfluentSpec) else ConfluentSpec()
+            drift.check("displayName", found.display_name, desired.display_name)
+            drift.check("marker", found.description, desired.marker)
+            drift.check("confluent.targetKind", found.target.kind, desired.block.target_kind)
+            drift.check("webhook.url", found.target.address, desired.webhook_url)
+        return drift.observation(match, CurrentState.ENABLED, found.id, found.target.address)
 
 
 def _manageable(item: Integration) -> bool:
     return item.target.kind in WRITABLE_TARGET_KINDS
 
 
-def _nothing(desired: DesiredIntegration) -> Observation:
+def _nothing(desired: Desired) -> Observation:
     """No integration found: the state asked for when disabled, else missing."""
     if desired.target_state is TargetState.DISABLED:
         return Observation(match=Match.NONE, current_state=CurrentState.DISABLED)
     return Observation.absent()
 
 
-def _payload(desired: DesiredIntegration) -> dict[str, Any]:
+def _payload(desired: Desired) -> dict[str, Any]:
     """Everything AlertSync owns on the integration (create, :test, or a full PATCH)."""
-    kind = _spec(desired).target_kind
+    kind = desired.block.target_kind
     address = "url" if kind == "Webhook" else "webhook_url"
     return {
         "display_name": desired.display_name,

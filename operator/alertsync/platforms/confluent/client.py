@@ -8,7 +8,7 @@ in seconds from now (not an epoch, unlike GitHub's header of the same name).
 """
 
 import urllib.parse
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 from pydantic import BaseModel, ValidationError
@@ -17,12 +17,13 @@ from alertsync.errors import PlatformUnavailableError
 from alertsync.platforms.confluent.wire import Failure, FailureError, Integration, IntegrationList
 from alertsync.platforms.http import (
     MAX_ANNOUNCED_WAIT,
-    MAX_PAGES,
     PlatformHttp,
     RateWindow,
     header_seconds,
     json_of,
 )
+from alertsync.platforms.paging import follow_pages
+from alertsync.platforms.wire import GONE, fetch, parsed, read_unless_gone
 
 __all__ = [
     "INTEGRATIONS",
@@ -132,29 +133,20 @@ class ConfluentClient:
 
     async def list_integrations(self) -> list[Integration]:
         """Every integration of the organisation, all pages, email kinds included."""
-        params: dict[str, str | int] = {"page_size": PAGE_SIZE}
-        found: list[Integration] = []
-        seen: set[str] = set()
-        for _ in range(MAX_PAGES):
-            response = await self.http.request(
-                "GET", INTEGRATIONS, what="list Confluent integrations", params=params
-            )
-            page = _parsed(IntegrationList, response, "list Confluent integrations")
-            found.extend(page.data)
-            token = _page_token(page.metadata.next)
-            if token is None:
-                return found
-            if token in seen:
-                raise PlatformUnavailableError(
-                    "cannot list Confluent integrations: the platform repeated a page token"
-                )
-            seen.add(token)
+        what = "list Confluent integrations"
+
+        async def read(token: str | None) -> tuple[list[Integration], str | None]:
             # Only the token goes back, to our own base URL: following the absolute
             # link would send the API key to whatever host it names.
-            params = {"page_token": token}
-        raise PlatformUnavailableError(
-            f"cannot list Confluent integrations: more than {MAX_PAGES} pages"
-        )
+            params: dict[str, str | int] = (
+                {"page_size": PAGE_SIZE} if token is None else {"page_token": token}
+            )
+            page = await fetch(
+                self.http, IntegrationList, "GET", INTEGRATIONS, what=what, params=params
+            )
+            return page.data, _page_token(page.metadata.next)
+
+        return await follow_pages(read, what=what, repeated="the platform repeated a page token")
 
     async def check(self) -> None:
         """One small authenticated read: the key is accepted and the API answers."""
@@ -163,19 +155,15 @@ class ConfluentClient:
         )
 
     async def get_integration(self, id_: str) -> Integration | None:
-        response = await self.http.request(
-            "GET", _one(id_), what=f"read integration {id_}", ok_statuses=_GONE
-        )
-        if response.status_code == 404:
-            return None
-        return _parsed(Integration, response, f"read integration {id_}")
+        what = f"read integration {id_}"
+        return await read_unless_gone(self.http, Integration, _one(id_), what=what)
 
     async def create_integration(self, body: dict[str, Any]) -> Integration:
         what = f"create integration {body.get('display_name')!r}"
         response = await self.http.request("POST", INTEGRATIONS, what=what, json=body)
         location = response.headers.get("Location")
         if location is None or _readable(Integration, response):
-            return _parsed(Integration, response, what)
+            return parsed(Integration, response, what)
         # A 201 without the object in its body: read it where Location says.
         id_ = _last_segment(location)
         found = await self.get_integration(urllib.parse.unquote(id_)) if id_ else None
@@ -187,15 +175,13 @@ class ConfluentClient:
 
     async def update_integration(self, id_: str, body: dict[str, Any]) -> Integration:
         """PATCH: only the fields in `body` change."""
-        response = await self.http.request(
-            "PATCH", _one(id_), what=f"update integration {id_}", json=body
-        )
-        return _parsed(Integration, response, f"update integration {id_}")
+        what = f"update integration {id_}"
+        return await fetch(self.http, Integration, "PATCH", _one(id_), what=what, json=body)
 
     async def delete_integration(self, id_: str) -> None:
         """A second delete answers 404: already gone is success."""
         await self.http.request(
-            "DELETE", _one(id_), what=f"delete integration {id_}", ok_statuses=_GONE
+            "DELETE", _one(id_), what=f"delete integration {id_}", ok_statuses=GONE
         )
 
     async def test_integration(self, body: dict[str, Any]) -> None:
@@ -205,14 +191,8 @@ class ConfluentClient:
         )
 
 
-_GONE = frozenset({404})
-
-
 def _one(id_: str) -> str:
     return f"{INTEGRATIONS}/{urllib.parse.quote(id_, safe='')}"
-
-
-_M = TypeVar("_M", bound=BaseModel)
 
 
 def _readable(model: type[BaseModel], response: httpx.Response) -> bool:
@@ -221,16 +201,6 @@ def _readable(model: type[BaseModel], response: httpx.Response) -> bool:
     except (ValueError, ValidationError):
         return False
     return True
-
-
-def _parsed(model: type[_M], response: httpx.Response, what: str) -> _M:
-    """The body as `model`; an unreadable answer is the platform's fault, worth a retry."""
-    try:
-        return model.model_validate(json_of(response))
-    except (ValueError, ValidationError):
-        raise PlatformUnavailableError(
-            f"cannot {what}: the platform answered {response.status_code} with an unreadable body"
-        ) from None
 
 
 def _page_token(next_link: str | None) -> str | None:

@@ -5,7 +5,9 @@ target is one flat model rather than a union over its kinds, because kinds the
 operator does not know yet (InApp, ...) must parse too.
 """
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from alertsync.platforms.wire import WireModel
 
 __all__ = [
     "ErrorSource",
@@ -20,17 +22,13 @@ __all__ = [
 ]
 
 
-class _Wire(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
-
-
-class GlobalObjectReference(_Wire):
+class GlobalObjectReference(WireModel):
     id: str
     related: str | None = None
     resource_name: str | None = None
 
 
-class IntegrationTarget(_Wire):
+class IntegrationTarget(WireModel):
     kind: str
     # Webhook
     url: str | None = None
@@ -47,7 +45,7 @@ class IntegrationTarget(_Wire):
         return self.url if self.kind == "Webhook" else self.webhook_url
 
 
-class ObjectMeta(_Wire):
+class ObjectMeta(WireModel):
     self_: str | None = Field(default=None, alias="self")
     resource_name: str | None = None
     # RFC 3339 strings, kept as sent: nothing here computes with them.
@@ -56,7 +54,7 @@ class ObjectMeta(_Wire):
     deleted_at: str | None = None
 
 
-class Integration(_Wire):
+class Integration(WireModel):
     api_version: str | None = None
     kind: str | None = None
     id: str
@@ -66,7 +64,7 @@ class Integration(_Wire):
     target: IntegrationTarget
 
 
-class ListMeta(_Wire):
+class ListMeta(WireModel):
     first: str | None = None
     last: str | None = None
     prev: str | None = None
@@ -75,21 +73,21 @@ class ListMeta(_Wire):
     total_size: int | None = None
 
 
-class IntegrationList(_Wire):
+class IntegrationList(WireModel):
     api_version: str | None = None
     kind: str | None = None
     metadata: ListMeta
     data: list[Integration]
 
 
-class ErrorSource(_Wire):
+class ErrorSource(WireModel):
     # A JSON pointer into the request body, e.g. "/target/url".
     pointer: str | None = None
     # A query parameter, e.g. "page_size".
     parameter: str | None = None
 
 
-class FailureError(_Wire):
+class FailureError(WireModel):
     id: str | None = None
     status: str | None = None
     code: str | None = None
@@ -100,5 +98,5 @@ class FailureError(_Wire):
     message: str | None = None
 
 
-class Failure(_Wire):
+class Failure(WireModel):
     errors: list[FailureError]

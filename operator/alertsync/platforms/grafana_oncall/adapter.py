@@ -14,10 +14,11 @@ from pydantic.alias_generators import to_camel
 
 from alertsync.errors import InvalidSpecError
 from alertsync.models import CurrentState, GrafanaOnCallSpec, ProductType, TargetState
-from alertsync.platforms.base import DesiredIntegration, Match, Observation, PlatformAdapter
+from alertsync.platforms.base import DesiredIntegration, Match, Observation
+from alertsync.platforms.drift import Drift
 from alertsync.platforms.grafana_oncall.client import GrafanaOnCallClient
 from alertsync.platforms.grafana_oncall.wire import OnCallIntegration
-from alertsync.platforms.http import Throttle
+from alertsync.platforms.typed import TypedAdapter
 
 __all__ = ["GrafanaOnCallAdapter"]
 
@@ -26,26 +27,24 @@ MAINTENANCE_MODE = "debug"
 MAINTENANCE_SECONDS = 90 * 24 * 3600
 
 
-class GrafanaOnCallAdapter(PlatformAdapter):
+Desired = DesiredIntegration[GrafanaOnCallSpec]
+
+
+class GrafanaOnCallAdapter(TypedAdapter[GrafanaOnCallSpec, OnCallIntegration, GrafanaOnCallClient]):
     product: ClassVar[ProductType] = ProductType.GRAFANA_ONCALL
+    marks_creates: ClassVar[bool] = True  # the marker is the description
+    block_model = GrafanaOnCallSpec
+    object_model = OnCallIntegration
 
-    def __init__(self, client: GrafanaOnCallClient) -> None:
-        self.client = client
-
-    def validate(self, desired: DesiredIntegration) -> None:
-        if desired.block is not None and not isinstance(desired.block, GrafanaOnCallSpec):
-            raise InvalidSpecError("spec.grafanaOnCall", "must be an object")
+    def _validate(self, desired: Desired) -> None:
         if len(desired.display_name) > 150:
             raise InvalidSpecError("spec.displayName", "Grafana OnCall allows 150 characters")
-
-    async def check(self) -> None:
-        await self.client.check()
 
     async def list_all(self) -> Sequence[OnCallIntegration]:
         return await self.client.list_integrations()
 
-    async def observe(
-        self, desired: DesiredIntegration, listing: Sequence[Any] | None = None
+    async def _observe(
+        self, desired: Desired, listing: Sequence[OnCallIntegration] | None
     ) -> Observation:
         if listing is None:
             if desired.external_id:
@@ -66,20 +65,21 @@ class GrafanaOnCallAdapter(PlatformAdapter):
             candidates = listing
         return self._find(desired, candidates)
 
-    async def create(self, desired: DesiredIntegration) -> Observation:
-        spec = _spec(desired)
-        created = await self.client.create_integration({"type": spec.type, **_payload(desired)})
+    async def _create(self, desired: Desired) -> Observation:
+        created = await self.client.create_integration(
+            {"type": desired.block.type, **_payload(desired)}
+        )
         if desired.target_state is TargetState.DISABLED:
             await self.client.start_maintenance(created.id, MAINTENANCE_MODE, MAINTENANCE_SECONDS)
             created = created.model_copy(update={"maintenance_mode": MAINTENANCE_MODE})
         # The answer is the object as stored: no re-read (each request is budget).
         return self._compare(desired, created, Match.ID)
 
-    async def update(self, desired: DesiredIntegration, observed: Observation) -> Observation:
+    async def _update(self, desired: Desired, observed: Observation) -> Observation:
         assert observed.external_id is not None
         if observed.recreate_reason:
             await self.client.delete_integration(observed.external_id)
-            return await self.create(desired)
+            return await self._create(desired)
         id_ = observed.external_id
         enabled = observed.current_state is CurrentState.ENABLED
         updated: OnCallIntegration | None = None
@@ -106,81 +106,48 @@ class GrafanaOnCallAdapter(PlatformAdapter):
     async def delete(self, external_id: str) -> None:
         await self.client.delete_integration(external_id)
 
-    def throttle(self) -> Throttle:
-        return self.client.http.throttle
-
-    async def aclose(self) -> None:
-        await self.client.http.client.aclose()
-
-    def _find(
-        self, desired: DesiredIntegration, candidates: Sequence[OnCallIntegration]
-    ) -> Observation:
+    def _find(self, desired: Desired, candidates: Sequence[OnCallIntegration]) -> Observation:
         for item in candidates:
             if item.description_short == desired.marker:
                 return self._compare(desired, item, Match.MARKER)
-        team = _spec(desired).team_id
+        team = desired.block.team_id
         named = [
             item
             for item in candidates
             if item.name == desired.display_name and (team is None or item.team_id == team)
         ]
         if len(named) > 1:
-            return Observation(
-                match=Match.NAME,
-                current_state=CurrentState.UNKNOWN,
-                conflicting_ids=tuple(item.id for item in named),
-            )
+            return Observation.conflict(item.id for item in named)
         if named:
             return self._compare(desired, named[0], Match.NAME)
         return Observation.absent()
 
-    def _compare(
-        self, desired: DesiredIntegration, found: OnCallIntegration, match: Match
-    ) -> Observation:
-        spec = _spec(desired)
-        drifted: list[str] = []
-        if found.name != desired.display_name:
-            drifted.append("displayName")
-        if found.description_short != desired.marker:
-            drifted.append("marker")
-        if spec.team_id is not None and found.team_id != spec.team_id:
-            drifted.append("grafanaOnCall.teamId")
+    def _compare(self, desired: Desired, found: OnCallIntegration, match: Match) -> Observation:
+        spec = desired.block
+        drift = Drift()
+        drift.check("displayName", found.name, desired.display_name)
+        drift.check("marker", found.description_short, desired.marker)
+        drift.check_if_set("grafanaOnCall.teamId", found.team_id, spec.team_id)
         chain = found.default_route.escalation_chain_id if found.default_route else None
-        if spec.escalation_chain_id is not None and chain != spec.escalation_chain_id:
-            drifted.append("grafanaOnCall.escalationChainId")
+        drift.check_if_set("grafanaOnCall.escalationChainId", chain, spec.escalation_chain_id)
         remote_templates = found.templates or {}
         for path, value in _template_paths(spec):
-            if _lookup(remote_templates, path) != value:
-                camel = ".".join(to_camel(part) for part in path)
-                drifted.append(f"grafanaOnCall.templates.{camel}")
+            camel = ".".join(to_camel(part) for part in path)
+            drift.check(f"grafanaOnCall.templates.{camel}", _lookup(remote_templates, path), value)
         state = CurrentState.ENABLED if found.maintenance_mode is None else CurrentState.DISABLED
-        if state.value != desired.target_state.value:
-            drifted.append("targetState")
-        recreate = None
+        drift.check_state(state, desired.target_state)
         if found.type != spec.type:
-            drifted.append("grafanaOnCall.type")
-            recreate = (
+            drift.recreate(
+                "grafanaOnCall.type",
                 f"type is {found.type} on the platform and {spec.type} in the spec; "
-                "Grafana OnCall cannot change it in place"
+                "Grafana OnCall cannot change it in place",
             )
-        return Observation(
-            match=match,
-            current_state=state,
-            external_id=found.id,
-            webhook_url=found.link,
-            drifted_fields=tuple(drifted),
-            recreate_reason=recreate,
-        )
+        return drift.observation(match, state, found.id, found.link)
 
 
-def _spec(desired: DesiredIntegration) -> GrafanaOnCallSpec:
-    block = desired.block
-    return block if isinstance(block, GrafanaOnCallSpec) else GrafanaOnCallSpec()
-
-
-def _payload(desired: DesiredIntegration) -> dict[str, Any]:
+def _payload(desired: Desired) -> dict[str, Any]:
     """What AlertSync owns on the integration; PUT leaves everything else alone."""
-    spec = _spec(desired)
+    spec = desired.block
     body: dict[str, Any] = {"name": desired.display_name, "description_short": desired.marker}
     if spec.team_id is not None:
         body["team_id"] = spec.team_id

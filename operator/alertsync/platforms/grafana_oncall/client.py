@@ -1,19 +1,22 @@
 """Grafana OnCall public API v1 client: integrations, one method per endpoint."""
 
 import urllib.parse
-from typing import Any, TypeVar
+from typing import Any
+from urllib.parse import parse_qsl
 
 import httpx
-from pydantic import BaseModel, ValidationError
 
 from alertsync.errors import PlatformUnavailableError
 from alertsync.platforms.grafana_oncall.wire import OnCallIntegration, OnCallPage
-from alertsync.platforms.http import MAX_PAGES, PlatformHttp, header_seconds, json_of
+from alertsync.platforms.http import PlatformHttp, header_seconds, json_of
+from alertsync.platforms.paging import follow_pages
+from alertsync.platforms.wire import GONE, fetch, read_unless_gone
 
 __all__ = ["GrafanaOnCallClient", "bad_token", "describe_error", "retry_after"]
 
 PAGE_SIZE = 100  # the server's cap; fewer pages for the batched listing
 INTEGRATIONS = "/api/v1/integrations/"
+_BAD_NEXT = "the platform sent a next page link that is unreadable or repeats an earlier one"
 
 
 def describe_error(response: httpx.Response) -> str:
@@ -54,28 +57,23 @@ class GrafanaOnCallClient:
     async def list_integrations(self, name: str | None = None) -> list[OnCallIntegration]:
         """All pages. `name` filters exactly; team_id is never sent (the server 500s)."""
         what = "list Grafana OnCall integrations"
-        params: dict[str, str | int] = {"perpage": PAGE_SIZE}
+        first: dict[str, str | int] = {"perpage": PAGE_SIZE}
         if name is not None:
-            params["name"] = name
-        found: list[OnCallIntegration] = []
-        seen: set[str] = set()
-        for _ in range(MAX_PAGES):
-            response = await self.http.request("GET", INTEGRATIONS, what=what, params=params)
-            page = _parsed(OnCallPage, response, what)
-            found.extend(page.results)
+            first["name"] = name
+
+        async def read(query: str | None) -> tuple[list[OnCallIntegration], str | None]:
+            params = first if query is None else dict(parse_qsl(query, keep_blank_values=True))
+            page = await fetch(self.http, OnCallPage, "GET", INTEGRATIONS, what=what, params=params)
             if page.next is None:
-                return found
+                return page.results, None
             # `next` carries the whole query. Only the query is followed, on our own
             # base URL: following the link would send the token to any host it names.
             query = _query_of(page.next)
-            if query is None or query in seen:
-                raise PlatformUnavailableError(
-                    f"cannot {what}: the platform sent a next page link that is "
-                    "unreadable or repeats an earlier one"
-                )
-            seen.add(query)
-            params = dict(urllib.parse.parse_qsl(query, keep_blank_values=True))
-        raise PlatformUnavailableError(f"cannot {what}: more than {MAX_PAGES} pages")
+            if query is None:
+                raise PlatformUnavailableError(f"cannot {what}: {_BAD_NEXT}")
+            return page.results, query
+
+        return await follow_pages(read, what=what, repeated=_BAD_NEXT)
 
     async def check(self) -> None:
         """One small authenticated read: the token is accepted and the API answers."""
@@ -85,25 +83,23 @@ class GrafanaOnCallClient:
 
     async def get_integration(self, id_: str) -> OnCallIntegration | None:
         what = f"read integration {id_}"
-        response = await self.http.request(
-            "GET", f"{INTEGRATIONS}{id_}/", what=what, ok_statuses=_GONE
+        return await read_unless_gone(
+            self.http, OnCallIntegration, f"{INTEGRATIONS}{id_}/", what=what
         )
-        return None if response.status_code == 404 else _parsed(OnCallIntegration, response, what)
 
     async def create_integration(self, body: dict[str, Any]) -> OnCallIntegration:
         what = f"create integration {body.get('name')!r}"
-        response = await self.http.request("POST", INTEGRATIONS, what=what, json=body)
-        return _parsed(OnCallIntegration, response, what)
+        return await fetch(self.http, OnCallIntegration, "POST", INTEGRATIONS, what=what, json=body)
 
     async def update_integration(self, id_: str, body: dict[str, Any]) -> OnCallIntegration:
         what = f"update integration {id_}"
-        response = await self.http.request("PUT", f"{INTEGRATIONS}{id_}/", what=what, json=body)
-        return _parsed(OnCallIntegration, response, what)
+        path = f"{INTEGRATIONS}{id_}/"
+        return await fetch(self.http, OnCallIntegration, "PUT", path, what=what, json=body)
 
     async def delete_integration(self, id_: str) -> None:
         """A second delete answers 404: already gone is success."""
         await self.http.request(
-            "DELETE", f"{INTEGRATIONS}{id_}/", what=f"delete integration {id_}", ok_statuses=_GONE
+            "DELETE", f"{INTEGRATIONS}{id_}/", what=f"delete integration {id_}", ok_statuses=GONE
         )
 
     async def start_maintenance(self, id_: str, mode: str, duration: int) -> None:
@@ -125,20 +121,6 @@ class GrafanaOnCallClient:
             f"{INTEGRATIONS}{id_}/maintenance_stop/",
             what=f"stop maintenance of integration {id_}",
         )
-
-
-_GONE = frozenset({404})
-_M = TypeVar("_M", bound=BaseModel)
-
-
-def _parsed(model: type[_M], response: httpx.Response, what: str) -> _M:
-    """The body as `model`; an unreadable answer is the platform's fault, worth a retry."""
-    try:
-        return model.model_validate(json_of(response))
-    except (ValueError, ValidationError):
-        raise PlatformUnavailableError(
-            f"cannot {what}: the platform answered {response.status_code} with an unreadable body"
-        ) from None
 
 
 def _query_of(link: str) -> str | None:

@@ -2,21 +2,17 @@
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from alertsync.platforms.wire import WireModel
 
 __all__ = ["OnCallIntegration", "OnCallPage", "OnCallRoute"]
 
 
-class _Wire(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
-
-class OnCallRoute(_Wire):
+class OnCallRoute(WireModel):
     id: str | None = None
     escalation_chain_id: str | None = None
 
 
-class OnCallIntegration(_Wire):
+class OnCallIntegration(WireModel):
     id: str
     name: str
     type: str
@@ -30,7 +26,7 @@ class OnCallIntegration(_Wire):
     maintenance_end_at: str | None = None
 
 
-class OnCallPage(_Wire):
+class OnCallPage(WireModel):
     count: int
     next: str | None = None
     results: list[OnCallIntegration]

@@ -22,10 +22,11 @@ from typing import Any, ClassVar
 from alertsync.errors import InvalidSpecError
 from alertsync.models import CurrentState, ILertSpec, ProductType, TargetState
 from alertsync.models.ilert import duration_seconds
-from alertsync.platforms.base import DesiredIntegration, Match, Observation, PlatformAdapter
-from alertsync.platforms.http import Throttle
+from alertsync.platforms.base import DesiredIntegration, Match, Observation
+from alertsync.platforms.drift import Drift
 from alertsync.platforms.ilert.client import ILertClient
 from alertsync.platforms.ilert.wire import ILertAlertSource
+from alertsync.platforms.typed import TypedAdapter
 from alertsync.redaction import register_secret
 
 __all__ = ["OPEN_STATES", "ILertAdapter"]
@@ -42,30 +43,35 @@ POLICY_SEEN_SECONDS = 600.0
 # request per source.
 OPEN_ALERTS_SECONDS = 5.0
 
+Desired = DesiredIntegration[ILertSpec]
 
-class ILertAdapter(PlatformAdapter):
+
+class ILertAdapter(TypedAdapter[ILertSpec, ILertAlertSource, ILertClient]):
     product: ClassVar[ProductType] = ProductType.ILERT
+    block_model = ILertSpec
+    object_model = ILertAlertSource
 
     def __init__(self, client: ILertClient, clock: Callable[[], float] = time.monotonic) -> None:
-        self.client = client
+        super().__init__(client)
         self.clock = clock
         self._policies_seen: dict[int, float] = {}
         self._open: tuple[float, Mapping[int, int]] | None = None
         self._open_lock = asyncio.Lock()
 
-    def validate(self, desired: DesiredIntegration) -> None:
-        _spec(desired)
+    def _default_block(self) -> ILertSpec:
+        raise InvalidSpecError(
+            "spec.ilert", "required for an iLert platform: set at least escalationPolicyId"
+        )
+
+    def _validate(self, desired: Desired) -> None:
         if len(desired.display_name) > MAX_NAME:
             raise InvalidSpecError("spec.displayName", f"iLert allows {MAX_NAME} characters")
-
-    async def check(self) -> None:
-        await self.client.check()
 
     async def list_all(self) -> Sequence[ILertAlertSource]:
         return await self.client.list_alert_sources()
 
-    async def observe(
-        self, desired: DesiredIntegration, listing: Sequence[Any] | None = None
+    async def _observe(
+        self, desired: Desired, listing: Sequence[ILertAlertSource] | None
     ) -> Observation:
         if listing is None:
             if desired.external_id:
@@ -81,22 +87,21 @@ class ILertAdapter(PlatformAdapter):
             candidates = listing
         return self._find(desired, candidates)
 
-    async def create(self, desired: DesiredIntegration) -> Observation:
-        spec = _spec(desired)
-        await self._require_policy(spec)
-        return await self._create(desired)
+    async def _create(self, desired: Desired) -> Observation:
+        await self._require_policy(desired.block)
+        return await self._post(desired)
 
-    async def update(self, desired: DesiredIntegration, observed: Observation) -> Observation:
+    async def _update(self, desired: Desired, observed: Observation) -> Observation:
         assert observed.external_id is not None
         id_ = observed.external_id
-        spec = _spec(desired)
+        spec = desired.block
         if observed.recreate_reason:
             # Checked before the delete: a refused create must not leave nothing behind.
             await self._require_policy(spec)
             if spec.resolve_open_alerts_on_delete:
                 await self._resolve_open(id_)
             await self.client.delete_alert_source(id_)
-            return await self._create(desired)
+            return await self._post(desired)
         if not observed.drifted_fields:
             found = await self.client.get_alert_source(id_)
             return (
@@ -110,15 +115,9 @@ class ILertAdapter(PlatformAdapter):
     async def delete(self, external_id: str) -> None:
         await self.client.delete_alert_source(external_id)
 
-    def throttle(self) -> Throttle:
-        return self.client.http.throttle
-
-    async def aclose(self) -> None:
-        await self.client.http.client.aclose()
-
     # -- the Alerts API ----------------------------------------------------------------------
 
-    async def open_alerts(self, desired: DesiredIntegration, observed: Observation) -> int | None:
+    async def _open_alerts(self, desired: Desired, observed: Observation) -> int | None:
         """PENDING and ACCEPTED alerts of the source, from one listing shared by all."""
         if not observed.exists or not (observed.external_id or "").isdigit():
             return None
@@ -135,10 +134,9 @@ class ILertAdapter(PlatformAdapter):
             self._open = (taken, counts)
             return counts
 
-    async def before_delete(self, desired: DesiredIntegration, external_id: str) -> str | None:
+    async def _before_delete(self, desired: Desired, external_id: str) -> str | None:
         """With `resolveOpenAlertsOnDelete`, resolve the source's open alerts first."""
-        block = desired.block
-        if not isinstance(block, ILertSpec) or not block.resolve_open_alerts_on_delete:
+        if not desired.block.resolve_open_alerts_on_delete:
             return None
         resolved = await self._resolve_open(external_id)
         noun = "alert" if resolved == 1 else "alerts"
@@ -157,8 +155,9 @@ class ILertAdapter(PlatformAdapter):
 
     # -- matching and comparing --------------------------------------------------------------
 
-    async def _create(self, desired: DesiredIntegration) -> Observation:
-        body = {"integrationType": _spec(desired).integration_type, **_owned(desired)}
+    async def _post(self, desired: Desired) -> Observation:
+        """Create the source; the escalation policy is known to exist."""
+        body = {"integrationType": desired.block.integration_type, **_owned(desired)}
         created = await self.client.create_alert_source(body)
         return self._compare(desired, created, Match.ID)
 
@@ -177,86 +176,50 @@ class ILertAdapter(PlatformAdapter):
             )
         self._policies_seen[policy] = self.clock()
 
-    def _find(
-        self, desired: DesiredIntegration, candidates: Sequence[ILertAlertSource]
-    ) -> Observation:
+    def _find(self, desired: Desired, candidates: Sequence[ILertAlertSource]) -> Observation:
         named = [item for item in candidates if item.name == desired.display_name]
         if len(named) > 1:
-            return Observation(
-                match=Match.NAME,
-                current_state=CurrentState.UNKNOWN,
-                conflicting_ids=tuple(str(item.id) for item in named),
-            )
+            return Observation.conflict(str(item.id) for item in named)
         if named:
             return self._compare(desired, named[0], Match.NAME)
         return Observation.absent()
 
-    def _compare(
-        self, desired: DesiredIntegration, found: ILertAlertSource, match: Match
-    ) -> Observation:
-        spec = _spec(desired)
+    def _compare(self, desired: Desired, found: ILertAlertSource, match: Match) -> Observation:
+        spec = desired.block
         if found.integration_key:
             register_secret(found.integration_key)
-        drifted: list[str] = []
-        if found.name != desired.display_name:
-            drifted.append("displayName")
+        drift = Drift()
+        drift.check("displayName", found.name, desired.display_name)
         policy = found.escalation_policy.id if found.escalation_policy else None
-        if policy != spec.escalation_policy_id:
-            drifted.append("ilert.escalationPolicyId")
-        if spec.teams is not None and {team.id for team in found.teams} != set(spec.teams):
-            drifted.append("ilert.teams")
-        if spec.alert_creation is not None and found.alert_creation != spec.alert_creation:
-            drifted.append("ilert.alertCreation")
+        drift.check("ilert.escalationPolicyId", policy, spec.escalation_policy_id)
+        if spec.teams is not None:
+            drift.check("ilert.teams", {team.id for team in found.teams}, set(spec.teams))
+        drift.check_if_set("ilert.alertCreation", found.alert_creation, spec.alert_creation)
         rule = spec.alert_priority_rule
-        if rule is not None and found.alert_priority_rule != rule:
-            drifted.append("ilert.alertPriorityRule")
+        drift.check_if_set("ilert.alertPriorityRule", found.alert_priority_rule, rule)
         # Compared by length: iLert may answer PT1H for PT60M.
-        window = spec.alert_grouping_window
-        if window is not None and (
-            duration_seconds(found.alert_grouping_window) != duration_seconds(window)
+        for name, remote, wanted in (
+            ("alertGroupingWindow", found.alert_grouping_window, spec.alert_grouping_window),
+            ("autoResolutionTimeout", found.auto_resolution_timeout, spec.auto_resolution_timeout),
         ):
-            drifted.append("ilert.alertGroupingWindow")
-        timeout = spec.auto_resolution_timeout
-        if timeout is not None and (
-            duration_seconds(found.auto_resolution_timeout) != duration_seconds(timeout)
-        ):
-            drifted.append("ilert.autoResolutionTimeout")
+            if wanted is not None:
+                drift.check(f"ilert.{name}", duration_seconds(remote), duration_seconds(wanted))
         enabled = found.active and found.status != "DISABLED"
         state = CurrentState.ENABLED if enabled else CurrentState.DISABLED
-        if state.value != desired.target_state.value:
-            drifted.append("targetState")
-        recreate = None
+        drift.check_state(state, desired.target_state)
         if found.integration_type != spec.integration_type:
-            drifted.append("ilert.integrationType")
-            recreate = (
+            drift.recreate(
+                "ilert.integrationType",
                 f"integrationType is {found.integration_type} on iLert and "
                 f"{spec.integration_type} in the spec; iLert cannot change it in place (the new "
-                "alert source gets a new integration key and URL)"
+                "alert source gets a new integration key and URL)",
             )
-        return Observation(
-            match=match,
-            current_state=state,
-            external_id=str(found.id),
-            webhook_url=found.integration_url,
-            drifted_fields=tuple(drifted),
-            recreate_reason=recreate,
-        )
+        return drift.observation(match, state, str(found.id), found.integration_url)
 
 
-def _spec(desired: DesiredIntegration) -> ILertSpec:
-    block = desired.block
-    if block is None:
-        raise InvalidSpecError(
-            "spec.ilert", "required for an iLert platform: set at least escalationPolicyId"
-        )
-    if not isinstance(block, ILertSpec):
-        raise InvalidSpecError("spec.ilert", "must be an object")
-    return block
-
-
-def _owned(desired: DesiredIntegration) -> dict[str, Any]:
+def _owned(desired: Desired) -> dict[str, Any]:
     """What AlertSync owns on the source; the rest of a PUT comes from a fresh read."""
-    spec = _spec(desired)
+    spec = desired.block
     body: dict[str, Any] = {
         "name": desired.display_name,
         "escalationPolicy": {"id": spec.escalation_policy_id},

@@ -4,8 +4,7 @@ Only what AlertSync reads is typed; the rest of an alert source is kept as raw J
 the client where it must survive a read-modify-write (PUT replaces the whole object).
 """
 
-from pydantic import BaseModel, ConfigDict
-from pydantic.alias_generators import to_camel
+from alertsync.platforms.wire import CamelWireModel
 
 __all__ = [
     "ILertAlert",
@@ -18,33 +17,27 @@ __all__ = [
 ]
 
 
-class _Wire(BaseModel):
-    model_config = ConfigDict(
-        alias_generator=to_camel, populate_by_name=True, extra="ignore", frozen=True
-    )
-
-
-class ILertRef(_Wire):
+class ILertRef(CamelWireModel):
     """A sub-entity as iLert embeds it: at least its id (teams, support hours, users)."""
 
     id: int
     name: str | None = None
 
 
-class ILertUser(_Wire):
+class ILertUser(CamelWireModel):
     id: int
     first_name: str | None = None
     last_name: str | None = None
 
 
-class ILertEscalationPolicy(_Wire):
+class ILertEscalationPolicy(CamelWireModel):
     id: int
     name: str | None = None
     routing_key: str | None = None
     teams: tuple[ILertRef, ...] = ()
 
 
-class ILertAlertSource(_Wire):
+class ILertAlertSource(CamelWireModel):
     """An alert source as a list item (AlertSourceNoIncludes) or a single read."""
 
     id: int
@@ -62,13 +55,13 @@ class ILertAlertSource(_Wire):
     teams: tuple[ILertRef, ...] = ()
 
 
-class ILertResponder(_Wire):
+class ILertResponder(CamelWireModel):
     user: ILertUser | None = None
     status: str | None = None
     accepted_at: str | None = None
 
 
-class ILertAlert(_Wire):
+class ILertAlert(CamelWireModel):
     id: int
     summary: str | None = None
     details: str | None = None
@@ -83,5 +76,5 @@ class ILertAlert(_Wire):
     responders: tuple[ILertResponder, ...] = ()
 
 
-class ILertAlertCount(_Wire):
+class ILertAlertCount(CamelWireModel):
     count: int

@@ -1,12 +1,11 @@
 """Mackerel API v0 client: channels, notification groups, alerts; one method per endpoint."""
 
-from typing import Any, TypeVar
+from collections.abc import Sequence
+from typing import Any
 
 import httpx
-from pydantic import BaseModel, ValidationError
 
-from alertsync.errors import PlatformUnavailableError
-from alertsync.platforms.http import MAX_PAGES, PlatformHttp, header_seconds, json_of
+from alertsync.platforms.http import PlatformHttp, header_seconds, json_of
 from alertsync.platforms.mackerel.wire import (
     MackerelAlert,
     MackerelAlertPage,
@@ -15,6 +14,8 @@ from alertsync.platforms.mackerel.wire import (
     MackerelNotificationGroup,
     MackerelNotificationGroupList,
 )
+from alertsync.platforms.paging import follow_pages
+from alertsync.platforms.wire import GONE, fetch, parsed
 
 __all__ = ["MackerelClient", "describe_error", "retry_after"]
 
@@ -23,7 +24,6 @@ CHANNELS = "/api/v0/channels"
 GROUPS = "/api/v0/notification-groups"
 ALERTS = "/api/v0/alerts"
 
-_GONE = frozenset({404})
 # What a deployment without PUT /api/v0/channels/{id} (added late 2025) answers.
 _NO_PUT = frozenset({404, 405})
 _WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -85,13 +85,12 @@ class MackerelClient:
 
     async def list_channels(self) -> list[MackerelChannel]:
         what = "list Mackerel channels"
-        response = await self.http.request("GET", CHANNELS, what=what)
-        return list(_parsed(MackerelChannelList, response, what).channels)
+        listed = await fetch(self.http, MackerelChannelList, "GET", CHANNELS, what=what)
+        return list(listed.channels)
 
     async def create_channel(self, body: dict[str, Any]) -> MackerelChannel:
         what = f"create channel {body.get('name')!r}"
-        response = await self.http.request("POST", CHANNELS, what=what, json=body)
-        return _parsed(MackerelChannel, response, what)
+        return await fetch(self.http, MackerelChannel, "POST", CHANNELS, what=what, json=body)
 
     async def update_channel(self, id_: str, body: dict[str, Any]) -> MackerelChannel | None:
         """PUT, a full replace. None: this Mackerel has no channel PUT (404 or 405)."""
@@ -101,33 +100,34 @@ class MackerelClient:
         )
         if response.status_code in _NO_PUT:
             return None
-        return _parsed(MackerelChannel, response, what)
+        return parsed(MackerelChannel, response, what)
 
     async def delete_channel(self, id_: str) -> None:
         """A second delete answers 404: already gone is success."""
         await self.http.request(
-            "DELETE", f"{CHANNELS}/{id_}", what=f"delete channel {id_}", ok_statuses=_GONE
+            "DELETE", f"{CHANNELS}/{id_}", what=f"delete channel {id_}", ok_statuses=GONE
         )
 
     # -- notification groups ----------------------------------------------------------------
 
     async def list_notification_groups(self) -> list[MackerelNotificationGroup]:
         what = "list Mackerel notification groups"
-        response = await self.http.request("GET", GROUPS, what=what)
-        return list(_parsed(MackerelNotificationGroupList, response, what).notification_groups)
+        listed = await fetch(self.http, MackerelNotificationGroupList, "GET", GROUPS, what=what)
+        return list(listed.notification_groups)
 
     async def create_notification_group(self, body: dict[str, Any]) -> MackerelNotificationGroup:
         what = f"create notification group {body.get('name')!r}"
-        response = await self.http.request("POST", GROUPS, what=what, json=body)
-        return _parsed(MackerelNotificationGroup, response, what)
+        return await fetch(
+            self.http, MackerelNotificationGroup, "POST", GROUPS, what=what, json=body
+        )
 
     async def update_notification_group(
         self, id_: str, body: dict[str, Any]
     ) -> MackerelNotificationGroup:
         """PUT, a full replace: send the whole group, not only what changes."""
         what = f"update notification group {id_}"
-        response = await self.http.request("PUT", f"{GROUPS}/{id_}", what=what, json=body)
-        return _parsed(MackerelNotificationGroup, response, what)
+        path = f"{GROUPS}/{id_}"
+        return await fetch(self.http, MackerelNotificationGroup, "PUT", path, what=what, json=body)
 
     # -- alerts -------------------------------------------------------------------------------
 
@@ -135,42 +135,25 @@ class MackerelClient:
         """Every page, newest first: each call returns up to 100 and a `nextId` while
         older alerts remain; the next call sends it back (with the same `withClosed`)."""
         what = "list Mackerel alerts"
-        found: list[MackerelAlert] = []
-        next_id: str | None = None
-        seen: set[str] = set()
-        for _ in range(MAX_PAGES):
+
+        async def read(next_id: str | None) -> tuple[Sequence[MackerelAlert], str | None]:
             params: dict[str, str | int] = {}
             if with_closed:
                 params["withClosed"] = "true"
             if next_id is not None:
                 params["nextId"] = next_id
-            response = await self.http.request("GET", ALERTS, what=what, params=params)
-            page = _parsed(MackerelAlertPage, response, what)
-            found.extend(page.alerts)
-            if page.next_id is None or page.next_id in seen:
-                # The second test guards against a server repeating cursors forever.
-                return found
-            seen.add(page.next_id)
-            next_id = page.next_id
-        raise PlatformUnavailableError(f"cannot {what}: more than {MAX_PAGES} pages")
+            page = await fetch(
+                self.http, MackerelAlertPage, "GET", ALERTS, what=what, params=params
+            )
+            return page.alerts, page.next_id
+
+        # A server repeating cursors for ever: the first repeat ends the listing.
+        return await follow_pages(read, what=what, repeated=None)
 
     async def close_alert(self, id_: str, reason: str) -> MackerelAlert | None:
         """Close with the (required) reason. None: no such alert (404)."""
         what = f"close alert {id_}"
         response = await self.http.request(
-            "POST", f"{ALERTS}/{id_}/close", what=what, json={"reason": reason}, ok_statuses=_GONE
+            "POST", f"{ALERTS}/{id_}/close", what=what, json={"reason": reason}, ok_statuses=GONE
         )
-        return None if response.status_code == 404 else _parsed(MackerelAlert, response, what)
-
-
-_M = TypeVar("_M", bound=BaseModel)
-
-
-def _parsed(model: type[_M], response: httpx.Response, what: str) -> _M:
-    """The body as `model`; an unreadable answer is the platform's fault, worth a retry."""
-    try:
-        return model.model_validate(json_of(response))
-    except (ValueError, ValidationError):
-        raise PlatformUnavailableError(
-            f"cannot {what}: the platform answered {response.status_code} with an unreadable body"
-        ) from None
+        return None if response.status_code == 404 else parsed(MackerelAlert, response, what)

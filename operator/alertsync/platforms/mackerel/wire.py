@@ -2,8 +2,9 @@
 
 from typing import Annotated, Any
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field
-from pydantic.alias_generators import to_camel
+from pydantic import AliasChoices, ConfigDict, Field
+
+from alertsync.platforms.wire import CamelWireModel
 
 __all__ = [
     "DEFAULT_GROUP_TYPE",
@@ -23,13 +24,7 @@ DEFAULT_GROUP_TYPE = "group-default"
 EpochSeconds = Annotated[float, Field(ge=0, le=253_402_300_799, allow_inf_nan=False)]
 
 
-class _Wire(BaseModel):
-    model_config = ConfigDict(
-        alias_generator=to_camel, populate_by_name=True, extra="ignore", frozen=True
-    )
-
-
-class MackerelChannel(_Wire):
+class MackerelChannel(CamelWireModel):
     id: str
     name: str
     type: str
@@ -42,20 +37,20 @@ class MackerelChannel(_Wire):
     events: tuple[str, ...] | None = None
 
 
-class MackerelChannelList(_Wire):
+class MackerelChannelList(CamelWireModel):
     channels: tuple[MackerelChannel, ...]
 
 
-class NotificationGroupMonitor(_Wire):
+class NotificationGroupMonitor(CamelWireModel):
     id: str
     skip_default: bool = False
 
 
-class NotificationGroupService(_Wire):
+class NotificationGroupService(CamelWireModel):
     name: str
 
 
-class MackerelNotificationGroup(_Wire):
+class MackerelNotificationGroup(CamelWireModel):
     # Unknown fields are kept: an update is a full replace, and whatever a newer
     # Mackerel adds to a group must go back as it came.
     model_config = ConfigDict(extra="allow")
@@ -80,11 +75,11 @@ class MackerelNotificationGroup(_Wire):
         return body
 
 
-class MackerelNotificationGroupList(_Wire):
+class MackerelNotificationGroupList(CamelWireModel):
     notification_groups: tuple[MackerelNotificationGroup, ...]
 
 
-class MackerelAlert(_Wire):
+class MackerelAlert(CamelWireModel):
     id: str
     status: str
     monitor_id: str
@@ -103,7 +98,7 @@ class MackerelAlert(_Wire):
         return self.closed_at is None
 
 
-class MackerelAlertPage(_Wire):
+class MackerelAlertPage(CamelWireModel):
     alerts: tuple[MackerelAlert, ...]
     # Present only when older alerts remain.
     next_id: str | None = None

@@ -6,9 +6,10 @@ import httpx
 
 from alertsync.platforms.base import PlatformAccount, PlatformAdapter
 from alertsync.platforms.http import PlatformHttp, Throttle
-from alertsync.platforms.zstack import client
+from alertsync.platforms.zstack import client, errors
 from alertsync.platforms.zstack.adapter import ZStackAdapter, resource_uuid
-from alertsync.platforms.zstack.client import AccessKeyAuth, SessionAuth, ZStackClient
+from alertsync.platforms.zstack.auth import AccessKeyAuth, SessionAuth
+from alertsync.platforms.zstack.client import ZStackClient
 
 __all__ = [
     "DEFAULT_ACCOUNT",
@@ -53,8 +54,8 @@ def _adapter(
         base_url=client.api_base(account.url),
         auth_headers={},
         throttle=Throttle(account.requests_per_minute),
-        describe_error=client.describe_error,
-        retry_after=client.retry_after,
+        describe_error=errors.describe_error,
+        retry_after=errors.retry_after,
         platform=account.product_type.value,
     )
     return ZStackAdapter(ZStackClient(http, auth))

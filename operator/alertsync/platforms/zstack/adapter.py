@@ -27,20 +27,16 @@ from alertsync.platforms.base import (
     DesiredIntegration,
     Match,
     Observation,
-    PlatformAdapter,
     ReadSecret,
     secret_value,
 )
-from alertsync.platforms.http import Throttle
-from alertsync.platforms.zstack.client import (
-    ZStackClient,
-    ZStackRejectedError,
-    ZStackUnavailableError,
-    equals,
-)
+from alertsync.platforms.drift import Drift
+from alertsync.platforms.typed import TypedAdapter
+from alertsync.platforms.zstack.client import ZStackClient, equals
+from alertsync.platforms.zstack.errors import ZStackRejectedError, ZStackUnavailableError
 from alertsync.platforms.zstack.wire import HttpEndpoint, Listed
 
-__all__ = ["ZStackAdapter", "resource_uuid"]
+__all__ = ["ZStackAdapter", "resource_uuid", "with_password"]
 
 logger = logging.getLogger(__name__)
 
@@ -53,54 +49,44 @@ _ENDPOINT_FIELDS = frozenset(
 )
 TOPICS_FIELD = "zstack.topicUuids"
 
+Desired = DesiredIntegration[ZStackSpec]
+
 
 def resource_uuid(uid: str) -> str:
     """The endpoint's uuid for the resource `uid`: 32 hex, a version-5 UUID as ZStack wants."""
     return uuid_module.uuid5(_NAMESPACE, uid).hex
 
 
-class ZStackAdapter(PlatformAdapter):
+class ZStackAdapter(TypedAdapter[ZStackSpec, Listed, ZStackClient]):
     product: ClassVar[ProductType] = ProductType.ZSTACK
+    marks_creates: ClassVar[bool] = True  # resourceUuid is derived from the uid
+    block_model = ZStackSpec
+    object_model = Listed
 
     def __init__(self, client: ZStackClient) -> None:
-        self.client = client
+        super().__init__(client)
         # Which password each endpoint was last given, as a keyed hash: ZStack never
         # returns it, so a changed Secret is only seen against what we sent.
         self._sent: dict[str, str] = {}
         self._key = secrets.token_bytes(32)
 
-    async def with_secrets(
-        self, desired: DesiredIntegration, read_secret: ReadSecret
-    ) -> DesiredIntegration:
-        """The endpoint's basic-auth password, from the Secret spec.zstack names."""
-        block = desired.block
-        if not isinstance(block, ZStackSpec) or block.password_secret_ref is None:
-            return desired
-        ref = block.password_secret_ref
-        password = await secret_value(
-            read_secret, desired.namespace, ref.name, ref.key, "spec.zstack.passwordSecretRef"
-        )
-        return replace(desired, block=block.with_password(SecretStr(password)))
+    async def _with_secrets(self, desired: Desired, read_secret: ReadSecret) -> Desired:
+        return await with_password(desired, read_secret)
 
-    def validate(self, desired: DesiredIntegration) -> None:
-        if desired.block is not None and not isinstance(desired.block, ZStackSpec):
-            raise InvalidSpecError("spec.zstack", "must be an object")
+    def _validate(self, desired: Desired) -> None:
         if not desired.webhook_url:
             raise InvalidSpecError(
                 "spec.webhook.url", "required for ZStack: the URL the SNS HTTP endpoint posts to"
             )
         if len(desired.display_name) > 255:
             raise InvalidSpecError("spec.displayName", "ZStack allows 255 characters")
-        spec = _spec(desired)
+        spec = desired.block
         if spec.password_secret_ref is not None and spec.password is None:
             ref = spec.password_secret_ref
             raise CredentialsMissingError(
                 f"spec.zstack.passwordSecretRef: key {ref.key!r} of Secret {ref.name!r} "
                 "could not be read"
             )
-
-    async def check(self) -> None:
-        await self.client.check()
 
     async def list_all(self) -> Sequence[Listed]:
         endpoints = await self.client.list_endpoints()
@@ -109,14 +95,11 @@ class ZStackAdapter(PlatformAdapter):
             topics[subscriber.endpoint_uuid].add(subscriber.topic_uuid)
         return [Listed(e, frozenset(topics[e.uuid])) for e in endpoints]
 
-    async def observe(
-        self, desired: DesiredIntegration, listing: Sequence[Any] | None = None
-    ) -> Observation:
+    async def _observe(self, desired: Desired, listing: Sequence[Listed] | None) -> Observation:
         derived = resource_uuid(desired.uid)
         if listing is not None:
-            items: list[Listed] = list(listing)
-            topics = {item.uuid: item.topics for item in items}
-            endpoints = [item.endpoint for item in items]
+            topics = {item.uuid: item.topics for item in listing}
+            endpoints = [item.endpoint for item in listing]
             for uuid, match in ((desired.external_id, Match.ID), (derived, Match.MARKER)):
                 for endpoint in endpoints:
                     if uuid and endpoint.uuid == uuid:
@@ -144,8 +127,8 @@ class ZStackAdapter(PlatformAdapter):
             return _conflict(picked)
         return await self._compare_fetched(desired, picked[0], match)
 
-    async def create(self, desired: DesiredIntegration) -> Observation:
-        spec = _spec(desired)
+    async def _create(self, desired: Desired) -> Observation:
+        spec = desired.block
         uuid = resource_uuid(desired.uid)
         if spec.topic_uuids:
             await self._require_topics(spec.topic_uuids)
@@ -170,7 +153,7 @@ class ZStackAdapter(PlatformAdapter):
             await self._subscribe_exactly(uuid, frozenset(spec.topic_uuids), current)
         return await self._reread(desired, uuid)
 
-    async def update(self, desired: DesiredIntegration, observed: Observation) -> Observation:
+    async def _update(self, desired: Desired, observed: Observation) -> Observation:
         assert observed.external_id is not None
         uuid = observed.external_id
         drifted = set(observed.drifted_fields)
@@ -182,7 +165,7 @@ class ZStackAdapter(PlatformAdapter):
             await self.client.change_state(uuid, enable=False)
         elif desired.target_state is TargetState.ENABLED and not enabled:
             await self.client.change_state(uuid, enable=True)
-        wanted = _spec(desired).topic_uuids
+        wanted = desired.block.topic_uuids
         if TOPICS_FIELD in drifted and wanted is not None:
             await self._repair_topics(uuid, frozenset(wanted))
         return await self._reread(desired, uuid)
@@ -191,18 +174,15 @@ class ZStackAdapter(PlatformAdapter):
         await self.client.delete_endpoint(external_id)
         self._sent.pop(external_id, None)
 
-    def throttle(self) -> Throttle:
-        return self.client.http.throttle
-
     async def aclose(self) -> None:
         await self.client.logout()
-        await self.client.http.client.aclose()
+        await super().aclose()
 
     # -- helpers ---------------------------------------------------------------------------
 
-    def _owned(self, desired: DesiredIntegration) -> dict[str, Any]:
+    def _owned(self, desired: Desired) -> dict[str, Any]:
         """What AlertSync keeps on the endpoint; ZStack leaves fields a request omits alone."""
-        spec = _spec(desired)
+        spec = desired.block
         fields: dict[str, Any] = {
             "name": desired.display_name,
             "url": desired.webhook_url,
@@ -214,13 +194,13 @@ class ZStackAdapter(PlatformAdapter):
             fields["password"] = spec.password.get_secret_value()
         return fields
 
-    def _fingerprint(self, desired: DesiredIntegration) -> str | None:
-        password = _spec(desired).password
+    def _fingerprint(self, desired: Desired) -> str | None:
+        password = desired.block.password
         if password is None:
             return None
         return hmac.new(self._key, password.get_secret_value().encode(), hashlib.sha256).hexdigest()
 
-    def _note_sent(self, uuid: str, desired: DesiredIntegration) -> None:
+    def _note_sent(self, uuid: str, desired: Desired) -> None:
         fingerprint = self._fingerprint(desired)
         if fingerprint is not None:
             self._sent[uuid] = fingerprint
@@ -253,24 +233,24 @@ class ZStackAdapter(PlatformAdapter):
         for topic in sorted(current - wanted):
             await self.client.unsubscribe(topic, uuid)
 
-    async def _reread(self, desired: DesiredIntegration, uuid: str) -> Observation:
+    async def _reread(self, desired: Desired, uuid: str) -> Observation:
         found = await self.client.get_endpoint(uuid)
         if found is None:
             return Observation.absent()
         return await self._compare_fetched(desired, found, Match.ID)
 
     async def _compare_fetched(
-        self, desired: DesiredIntegration, found: HttpEndpoint, match: Match
+        self, desired: Desired, found: HttpEndpoint, match: Match
     ) -> Observation:
         """Compare, reading the subscriptions only when the spec lists topics."""
         topics: frozenset[str] | None = None
-        if _spec(desired).topic_uuids is not None:
+        if desired.block.topic_uuids is not None:
             topics = await self._topics_of(found.uuid)
         return self._compare(desired, found, topics, match)
 
     @staticmethod
     def _pick(
-        desired: DesiredIntegration, candidates: Sequence[HttpEndpoint]
+        desired: Desired, candidates: Sequence[HttpEndpoint]
     ) -> tuple[Match, list[HttpEndpoint]]:
         """Ours by marker first, else every endpoint of the name (names are not unique)."""
         for endpoint in candidates:
@@ -281,44 +261,39 @@ class ZStackAdapter(PlatformAdapter):
 
     def _compare(
         self,
-        desired: DesiredIntegration,
+        desired: Desired,
         found: HttpEndpoint,
         topics: frozenset[str] | None,
         match: Match,
     ) -> Observation:
-        spec = _spec(desired)
-        drifted: list[str] = []
-        if found.name != desired.display_name:
-            drifted.append("displayName")
-        if found.url != desired.webhook_url:
-            drifted.append("webhook.url")
-        if found.description != desired.marker:
-            drifted.append("marker")
-        if spec.username is not None and found.username != spec.username:
-            drifted.append("zstack.username")
+        spec = desired.block
+        drift = Drift()
+        drift.check("displayName", found.name, desired.display_name)
+        drift.check("webhook.url", found.url, desired.webhook_url)
+        drift.check("marker", found.description, desired.marker)
+        drift.check_if_set("zstack.username", found.username, spec.username)
         # Only a password given before and now another is news; with none given, ZStack
         # keeps whatever it has (its updates leave out what a request omits).
         sent, given = self._sent.get(found.uuid), self._fingerprint(desired)
         if sent is not None and given is not None and sent != given:
-            drifted.append("zstack.passwordSecretRef")
+            drift.add("zstack.passwordSecretRef")
         wanted = spec.topic_uuids
-        if wanted is not None and topics is not None and topics != frozenset(wanted):
-            drifted.append(TOPICS_FIELD)
+        if wanted is not None and topics is not None:
+            drift.check(TOPICS_FIELD, topics, frozenset(wanted))
         state = _STATES.get(found.state, CurrentState.UNKNOWN)
-        if state.value != desired.target_state.value:
-            drifted.append("targetState")
-        return Observation(
-            match=match,
-            current_state=state,
-            external_id=found.uuid,
-            webhook_url=found.url,
-            drifted_fields=tuple(drifted),
-        )
+        drift.check_state(state, desired.target_state)
+        return drift.observation(match, state, found.uuid, found.url)
 
 
-def _spec(desired: DesiredIntegration) -> ZStackSpec:
-    block = desired.block
-    return block if isinstance(block, ZStackSpec) else ZStackSpec()
+async def with_password(desired: Desired, read_secret: ReadSecret) -> Desired:
+    """The endpoint's basic-auth password, from the Secret spec.zstack names."""
+    ref = desired.block.password_secret_ref
+    if ref is None:
+        return desired
+    password = await secret_value(
+        read_secret, desired.namespace, ref.name, ref.key, "spec.zstack.passwordSecretRef"
+    )
+    return replace(desired, block=desired.block.with_password(SecretStr(password)))
 
 
 def _any_of(name: str, values: Sequence[str]) -> str:
@@ -329,8 +304,4 @@ def _conflict(named: Sequence[HttpEndpoint]) -> Observation:
     """No candidate (absent), or several of the name (AlertSync will not guess)."""
     if not named:
         return Observation.absent()
-    return Observation(
-        match=Match.NAME,
-        current_state=CurrentState.UNKNOWN,
-        conflicting_ids=tuple(e.uuid for e in named),
-    )
+    return Observation.conflict(e.uuid for e in named)

@@ -1,66 +1,41 @@
-"""ZStack REST client: sessions or access keys, asynchronous jobs, queries, SNS endpoints.
-
-ZStack answers every failed API with HTTP 503 and an ErrorCode (`{"error": {"code",
-"description", "details"}}`), whether the platform is down or refused the request, so the
-code decides what a 503 means: ID.* are the credentials (ID.1001, an expired session, is
-logged in again once), a few SYS.* codes are requests that can never work as sent, and
-everything else is treated as transient. Codes are ZStack's own (IdentityErrors, SysErrors).
+"""ZStack REST client: asynchronous jobs, queries, SNS HTTP endpoints.
 
 Every API but queries is asynchronous: 202 with a job `location`, polled until 200, 503 or
 404 ("the job has been expired"). The location names the node as it sees itself, often an
 address the operator cannot reach, so only its job uuid is used, below our own base URL.
+A failed API answers 503 with an ErrorCode (errors.py); the credentials go on each
+request through auth.py.
 """
 
 import asyncio
-import base64
-import hashlib
-import hmac
 import logging
 import time
-from collections.abc import Awaitable, Callable, Generator, Iterable, Mapping, Sequence
-from datetime import UTC, datetime
-from email.utils import format_datetime
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 from urllib.parse import urlencode, urlsplit
 
 import httpx
-from pydantic import BaseModel, SecretStr, ValidationError
+from pydantic import BaseModel, ValidationError
 
-from alertsync.errors import (
-    AlertSyncError,
-    CredentialsError,
-    PermissionDeniedError,
-    PlatformRejectedError,
-    PlatformUnavailableError,
+from alertsync.errors import AlertSyncError, PlatformUnavailableError
+from alertsync.platforms.http import MAX_PAGES, PlatformHttp, json_of
+from alertsync.platforms.zstack.auth import LOGIN, AccessKeyAuth, SessionAuth
+from alertsync.platforms.zstack.errors import (
+    INVALID_SESSION,
+    RESOURCE_NOT_FOUND,
+    ZStackRejectedError,
+    ZStackUnavailableError,
+    error_for,
+    error_of,
 )
-from alertsync.platforms.http import MAX_PAGES, PlatformHttp, header_seconds, json_of
-from alertsync.platforms.zstack.wire import (
-    ApiError,
-    ErrorReply,
-    HttpEndpoint,
-    Session,
-    Subscriber,
-    Topic,
-)
-from alertsync.redaction import redact, register_secret
+from alertsync.platforms.zstack.wire import ApiError, HttpEndpoint, Session, Subscriber, Topic
+from alertsync.redaction import register_secret
 
-__all__ = [
-    "AccessKeyAuth",
-    "SessionAuth",
-    "ZStackClient",
-    "ZStackRejectedError",
-    "ZStackUnavailableError",
-    "api_base",
-    "describe_error",
-    "equals",
-    "retry_after",
-    "sign",
-]
+__all__ = ["ZStackClient", "api_base", "equals"]
 
 logger = logging.getLogger(__name__)
 
 CONTEXT_PATH = "/zstack"
-LOGIN = "/v1/accounts/login"
 SESSIONS = "/v1/accounts/sessions/"
 JOBS = "/v1/api-jobs/"
 ENDPOINTS = "/v1/sns/application-endpoints"
@@ -75,29 +50,8 @@ POLL_FIRST, POLL_CAP, JOB_TIMEOUT = 0.25, 2.0, 60.0
 # RestServer splits a q= condition at the first of its operators it finds, so a value
 # holding one of these cannot be asked for with "=": such names are matched locally.
 _OPERATORS_IN_VALUES = ("!=", ">=", "<=", "~=", "?=")
-# SysErrors that no retry of the same request can fix: INVALID_ARGUMENT_ERROR,
-# UNKNOWN_MESSAGE_ERROR, NO_CAPABILITY_ERROR, UNIMPLEMENTED_OPERATION_ERROR.
-_PERMANENT = frozenset({"SYS.1007", "SYS.1008", "SYS.1013", "SYS.1014"})
-INVALID_SESSION = "ID.1001"  # IdentityErrors.INVALID_SESSION
-RESOURCE_NOT_FOUND = "SYS.1003"  # SysErrors.RESOURCE_NOT_FOUND
 
 M = TypeVar("M", bound=BaseModel)
-
-
-class ZStackRejectedError(PlatformRejectedError):
-    """ZStack refused the request as sent; `error` is its ErrorCode."""
-
-    def __init__(self, message: str, error: ApiError) -> None:
-        super().__init__(message, 503)
-        self.error = error
-
-
-class ZStackUnavailableError(PlatformUnavailableError):
-    """ZStack failed the request in a way that may pass; `error` is its ErrorCode."""
-
-    def __init__(self, message: str, error: ApiError) -> None:
-        super().__init__(message)
-        self.error = error
 
 
 def api_base(url: str) -> str:
@@ -106,127 +60,11 @@ def api_base(url: str) -> str:
     return base if urlsplit(base).path else base + CONTEXT_PATH
 
 
-def password_hash(password: str) -> str:
-    """ZStack logs in with the SHA-512 of the password, never the password itself."""
-    return hashlib.sha512(password.encode()).hexdigest()
-
-
-def sign(secret: str, method: str, date: str, uri: str) -> str:
-    """base64(HMAC-SHA1(secret, "METHOD\\nDate\\nURI")), URI below the context path."""
-    digest = hmac.new(secret.encode(), f"{method}\n{date}\n{uri}".encode(), hashlib.sha1).digest()
-    return base64.b64encode(digest).decode()
-
-
 def equals(name: str, value: str) -> str | None:
     """The condition `name=value`, or None when ZStack would split it elsewhere."""
     if any(op in value for op in _OPERATORS_IN_VALUES):
         return None
     return f"{name}={value}"
-
-
-def _error_of(response: httpx.Response) -> ApiError | None:
-    try:
-        return ErrorReply.model_validate(json_of(response)).error
-    except (ValueError, ValidationError):
-        return None
-
-
-def describe_error(response: httpx.Response) -> str:
-    """An ErrorCode's words, or RestServer's plain-text line (400/404/405/500)."""
-    error = _error_of(response)
-    if error is not None:
-        return error.words()
-    try:
-        # Redacted before stripping: a secret that ends in a space would not be found.
-        text = redact(response.text).strip()
-    except ValueError:  # a charset its body is not in (utf-16 without a BOM)
-        return response.reason_phrase
-    if text and not text.startswith("<"):
-        return text
-    return response.reason_phrase
-
-
-def retry_after(response: httpx.Response) -> float | None:
-    # ZStack has no rate limit of its own; a proxy in front of it may name a wait.
-    return header_seconds(response, "Retry-After")
-
-
-def error_for(error: ApiError, what: str) -> AlertSyncError:
-    """The AlertSync error an ErrorCode means (after an expired session was retried)."""
-    code = error.code or ""
-    # Redacted before clipping, which squeezes spaces and cuts: both hide a secret.
-    message = redact(f"cannot {what}: {_clip(redact(error.words()))}")
-    if code == "ID.1002":
-        # ZStack's IdentityErrors.PERMISSION_DENIED: the account logged in, and may
-        # not call this API (a read-only account).
-        return PermissionDeniedError(
-            f"{message} (the credentials are accepted but may not make this change: "
-            "give the account permission for SNS endpoints)"
-        )
-    if code.startswith("ID."):
-        return CredentialsError(
-            f"{message}; check the account and password (or access key) in the "
-            "AlertPlatform's credentials Secret"
-        )
-    if code in _PERMANENT:
-        return ZStackRejectedError(message, error)
-    return ZStackUnavailableError(message, error)
-
-
-class SessionAuth(httpx.Auth):
-    """`Authorization: OAuth <session uuid>`, from a login with the password's SHA-512."""
-
-    def __init__(self, account: str, password: SecretStr) -> None:
-        self.account = account
-        self._hash = SecretStr(password_hash(password.get_secret_value()))
-        # The hash logs in as well as the password does: it is a secret too.
-        register_secret(password.get_secret_value())
-        register_secret(self._hash.get_secret_value())
-        self.session: str | None = None
-
-    def login_body(self) -> dict[str, Any]:
-        return {
-            "logInByAccount": {
-                "accountName": self.account,
-                "password": self._hash.get_secret_value(),
-            }
-        }
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        if self.session is not None and not request.url.path.endswith(LOGIN):
-            request.headers["Authorization"] = f"OAuth {self.session}"
-        yield request
-
-    def __repr__(self) -> str:
-        return f"SessionAuth(logged_in={self.session is not None})"
-
-
-class AccessKeyAuth(httpx.Auth):
-    """`Authorization: ZStack <AccessKeyId>:<signature>` and `Date`, signed per request."""
-
-    def __init__(
-        self,
-        key_id: SecretStr,
-        secret: SecretStr,
-        context_path: str,
-        now: Callable[[], datetime] = lambda: datetime.now(UTC),
-    ) -> None:
-        self._key_id, self._secret = key_id, secret
-        self._context_path = context_path.rstrip("/")
-        self._now = now
-        register_secret(secret.get_secret_value())
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        # ZStack refuses a Date more than 15 minutes off: the header is made per request.
-        date = format_datetime(self._now().astimezone(UTC), usegmt=True)
-        uri = request.url.path.removeprefix(self._context_path)
-        signature = sign(self._secret.get_secret_value(), request.method, date, uri)
-        request.headers["Date"] = date
-        request.headers["Authorization"] = f"ZStack {self._key_id.get_secret_value()}:{signature}"
-        yield request
-
-    def __repr__(self) -> str:
-        return "AccessKeyAuth()"
 
 
 class ZStackClient:
@@ -311,7 +149,7 @@ class ZStackClient:
             )
             if response.status_code != 503:
                 return response
-            error = _error_of(response)
+            error = error_of(response)
             if error is not None and self._can_relogin(error) and attempt == 0:
                 await self._relogin(used)
                 continue
@@ -352,7 +190,7 @@ class ZStackClient:
                     "what it did is checked again on the next pass"
                 )
             if status == 503:
-                error = _error_of(response)
+                error = error_of(response)
                 if error is None:
                     self.http.raise_for(response, f"{what} (job {job})")
                 return error
@@ -365,7 +203,7 @@ class ZStackClient:
             delay = min(delay * 2, POLL_CAP)
 
     def _raise(self, response: httpx.Response, what: str) -> None:
-        error = _error_of(response)
+        error = error_of(response)
         if error is None:
             self.http.raise_for(response, what)  # a proxy's page: unavailable
         raise error_for(error, what)
@@ -507,8 +345,3 @@ def _parse(model: type[M], items: Sequence[Any], what: str) -> list[M]:
         return [model.model_validate(item) for item in items]
     except ValidationError:
         raise PlatformUnavailableError(f"cannot {what}: unexpected answer") from None
-
-
-def _clip(text: str, limit: int = 300) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -2,8 +2,7 @@
 
 from dataclasses import dataclass
 
-from pydantic import BaseModel, ConfigDict
-from pydantic.alias_generators import to_camel
+from alertsync.platforms.wire import CamelWireModel
 
 __all__ = [
     "ApiError",
@@ -16,13 +15,7 @@ __all__ = [
 ]
 
 
-class _Wire(BaseModel):
-    model_config = ConfigDict(
-        extra="ignore", frozen=True, alias_generator=to_camel, populate_by_name=True
-    )
-
-
-class ApiError(_Wire):
+class ApiError(CamelWireModel):
     """ZStack's ErrorCode: `code` such as SYS.1007 or ID.1001, words, an optional cause."""
 
     code: str | None = None
@@ -40,17 +33,17 @@ class ApiError(_Wire):
         return f"{self.code} {text}" if self.code else text
 
 
-class ErrorReply(_Wire):
+class ErrorReply(CamelWireModel):
     error: ApiError
 
 
-class Session(_Wire):
+class Session(CamelWireModel):
     uuid: str
     account_uuid: str | None = None
     expired_date: str | None = None
 
 
-class HttpEndpoint(_Wire):
+class HttpEndpoint(CamelWireModel):
     """An SNS HTTP endpoint inventory; the password is never returned."""
 
     uuid: str
@@ -66,12 +59,12 @@ class HttpEndpoint(_Wire):
     last_op_date: str | None = None
 
 
-class Subscriber(_Wire):
+class Subscriber(CamelWireModel):
     topic_uuid: str
     endpoint_uuid: str
 
 
-class Topic(_Wire):
+class Topic(CamelWireModel):
     uuid: str
     name: str | None = None
     state: str | None = None

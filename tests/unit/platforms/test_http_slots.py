@@ -1,0 +1,43 @@
+"""A request queued for an in-flight slot must not go into a wait a 429 announced meanwhile."""
+
+import asyncio
+
+import httpx
+import pytest
+
+from alertsync.errors import RateLimitedError
+from alertsync.platforms.concurrency import AdaptiveLimit
+from alertsync.platforms.http import PlatformHttp, Throttle, header_seconds
+
+
+async def test_a_request_waiting_for_a_slot_does_not_run_into_a_429_announced_meanwhile() -> None:
+    sent: list[str] = []
+    arrived, answer = asyncio.Event(), asyncio.Event()
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request.url.path)
+        arrived.set()
+        await answer.wait()
+        return httpx.Response(429, headers={"Retry-After": "30"})
+
+    http = PlatformHttp(
+        client=httpx.AsyncClient(transport=httpx.MockTransport(handler)),
+        base_url="http://platform.invalid",
+        auth_headers={},
+        throttle=Throttle(None),
+        describe_error=lambda response: response.reason_phrase,
+        retry_after=lambda response: header_seconds(response, "Retry-After"),
+        in_flight=AdaptiveLimit(start=1, floor=1),
+    )
+    first = asyncio.create_task(http.request("GET", "/a", what="read a"))
+    await arrived.wait()
+    # Let through by the throttle before the 429; now waiting for the only slot.
+    second = asyncio.create_task(http.request("GET", "/b", what="read b"))
+    await asyncio.sleep(0.01)
+    answer.set()
+    with pytest.raises(RateLimitedError):
+        await first
+    with pytest.raises(RateLimitedError, match="rate limited by the platform until"):
+        await second
+    assert sent == ["/a"]
+    assert http.in_flight.in_flight == 0
