@@ -31,13 +31,13 @@ fmt: $(STAMP) ## apply ruff's fixes and formatting
 	$(BIN)/ruff format operator tests tools
 
 test: lint ## lint, then every test: unit, simulators, emulator, end to end, manifests
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2
 
 test-unit: $(STAMP) ## the fast tests only (no operator process)
 	$(BIN)/pytest -m "not e2e"
 
 test-e2e: $(STAMP) ## the operator against the Kubernetes emulator and the simulators
-	$(BIN)/pytest -m e2e
+	$(BIN)/pytest -n 2 -m e2e
 
 demo: $(STAMP) ## run the operator against the embedded sandbox and show it working
 	$(BIN)/python -m alertsim.demo
