@@ -11,7 +11,7 @@ from alertsync.config import OperatorConfig
 from alertsync.events import EventPoster
 from alertsync.kube import Kube
 from alertsync.models.common import GROUP, VERSION
-from alertsync.records import IntegrationRecord, PlatformRecord
+from alertsync.records import FINALIZER, IntegrationRecord, PlatformRecord
 from alertsync.redaction import RedactingFilter, register_secret
 from alertsync.retry import RESYNC_RETRY, RETRY_UNREADY, delay_for
 from alertsync.runtime import Runtime
@@ -46,7 +46,7 @@ async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) 
     # kopf's bookkeeping goes to annotations, never to the user's status. Its
     # prefix must differ from ours: kopf ignores every annotation under its own
     # prefix, and alertsync.dev/reconcile-requested-at must reach the handlers.
-    settings.persistence.finalizer = f"{GROUP}/finalizer"
+    settings.persistence.finalizer = FINALIZER
     settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=KOPF_PREFIX)
     settings.persistence.diffbase_storage = NoDiffBase(prefix=KOPF_PREFIX)
     # AlertSync posts its Events itself (alertsync.events): kopf posts none, neither

@@ -53,6 +53,8 @@ def _text(value: Any) -> str | None:
 
 
 REQUESTED_AT = "alertsync.dev/reconcile-requested-at"
+# kopf adds it before any handler of ours may act on a new resource.
+FINALIZER = "alertsync.dev/finalizer"
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,9 @@ class IntegrationRecord:
     deleting: bool = False
     # The alertsync.dev/reconcile-requested-at annotation (Flux's convention).
     requested_at: str | None = None
+    # Whether our finalizer is on it: nothing is made on a platform before, so
+    # that a deletion can never leave an object behind.
+    guarded: bool = True
 
     @classmethod
     def from_body(cls, body: Mapping[str, Any]) -> "IntegrationRecord":
@@ -80,6 +85,7 @@ class IntegrationRecord:
             status=_plain(body.get("status")),
             deleting=meta.get("deletionTimestamp") is not None,
             requested_at=annotations.get(REQUESTED_AT),
+            guarded=FINALIZER in (meta.get("finalizers") or ()),
         )
 
     @property

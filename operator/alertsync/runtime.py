@@ -97,10 +97,14 @@ class Runtime:
         or found at start-up), a new generation, or a pass asked for by annotation."""
         previous = self.cache.integration(record.uid)
         self.track_integration(record, gone=gone)
-        if gone or record.deleting:
-            return  # the deletion handler has it
+        if gone or record.deleting or not record.guarded:
+            # Deletion is the delete handler's; an unguarded resource gets kopf's
+            # finalizer first (a status write now would also make kopf's patch of it,
+            # which tests the resourceVersion, fail and go again).
+            return
         if (
             previous is None
+            or not previous.guarded
             or previous.generation != record.generation
             or previous.requested_at != record.requested_at
         ):

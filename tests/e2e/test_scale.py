@@ -12,7 +12,8 @@ import httpx
 import pytest
 
 from alertsim.grafana_oncall import GrafanaOnCallSimulator, Rate
-from tests.support.sandbox import TOKEN, Sandbox, operator_process
+from alertsim.kubeapi import ApiCall
+from tests.support.sandbox import TOKEN, Sandbox, operator_process, ready
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
@@ -132,8 +133,11 @@ def converge_on_a_rate_limited_platform(
     return counting
 
 
-def test_a_mass_create_costs_one_write_each_plus_the_listing(sandbox: Sandbox) -> None:
+def test_a_mass_create_costs_one_write_each_plus_the_listing(
+    sandbox: Sandbox, api_calls: set[ApiCall]
+) -> None:
     n = 40
+    sandbox.k8s.emu.take_audit()  # what the sandbox's set-up wrote is not counted
     counting = converge_on_a_rate_limited_platform(sandbox, Rate(300, 60.0), "mass", n, 60)
     requests = counting.sim.requests
     assert requests.count("POST") == n
@@ -141,6 +145,38 @@ def test_a_mass_create_costs_one_write_each_plus_the_listing(sandbox: Sandbox) -
     # The resync's listing and, at most, one a job needed: never one per create.
     assert requests.count("GET", LIST) <= 3
     assert counting.statuses[429] == 0
+    # Kubernetes: kopf's finalizer once each (no annotation of its own, no patch of
+    # it made to go again), then the result, and at most a Queued notice before it.
+    calls = sandbox.k8s.emu.take_audit()
+    api_calls.update(calls)
+    patches = Counter(
+        call.subresource
+        for call in calls.elements()
+        if call.resource == "alertintegrations" and call.verb == "patch"
+    )
+    assert patches[""] == n
+    assert n <= patches["status"] <= 2 * n
+
+
+def test_a_mass_spec_change_costs_one_write_each_and_no_read(sandbox: Sandbox) -> None:
+    sandbox.apply_platform(resync="1s")
+    names = [f"r{i}" for i in range(6)]
+    for name in names:
+        sandbox.create(name, displayName=name)
+    with observing(sandbox, "batched"):
+        for name in names:
+            sandbox.wait_ready(name, timeout=30)
+        requests = sandbox.oncall.requests
+        puts, gets = requests.count("PUT"), requests.count("GET", ONE)
+        for name in names:
+            sandbox.patch_spec(name, {"displayName": f"{name} renamed"})
+        for name in names:
+            sandbox.wait_status(
+                name, lambda s: s.get("observedGeneration") == 2 and ready(s) == "True"
+            )
+    # The listing names the object; the new spec is written without reading it first.
+    assert requests.count("PUT") - puts == len(names)
+    assert requests.count("GET", ONE) - gets == 0
 
 
 def test_a_small_budget_converges_without_a_storm_of_429s(sandbox: Sandbox) -> None:

@@ -20,7 +20,7 @@ from alertsim.core import Handler
 from alertsim.grafana_oncall import GrafanaOnCallSimulator
 from alertsim.kubeapi import EmulatorThread
 from alertsim.server import SimulatorThread
-from tests.support.waiting import wait_for
+from tests.support.waiting import DEFAULT_TIMEOUT, wait_for
 
 # kopf's default registry is process-wide: keep the operator's handlers in a
 # registry of their own, so that other kopf tests in this process neither run
@@ -156,14 +156,16 @@ class Sandbox:
         obj = self.get(name)
         return dict(obj.get("status") or {}) if obj else {}
 
-    def wait_status(self, name: str, check: Callable[[Obj], bool], timeout: float = 20) -> Obj:
+    def wait_status(
+        self, name: str, check: Callable[[Obj], bool], timeout: float = DEFAULT_TIMEOUT
+    ) -> Obj:
         def matching() -> Obj | None:
             status = self.status(name)
             return status if status and check(status) else None
 
         return wait_for(matching, timeout=timeout)
 
-    def wait_ready(self, name: str, timeout: float = 20) -> Obj:
+    def wait_ready(self, name: str, timeout: float = DEFAULT_TIMEOUT) -> Obj:
         return self.wait_status(name, lambda s: ready(s) == "True", timeout)
 
     def assert_quiet(self, name: str, seconds: float = 2.5) -> None:

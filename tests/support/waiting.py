@@ -7,7 +7,14 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
-def wait_for(check: Callable[[], T | None], timeout: float = 20.0, interval: float = 0.05) -> T:
+# Generous: only a failing test waits it out, and `make test` runs two workers on two
+# cores, each with an operator, an emulator and simulators.
+DEFAULT_TIMEOUT = 40.0
+
+
+def wait_for(
+    check: Callable[[], T | None], timeout: float = DEFAULT_TIMEOUT, interval: float = 0.05
+) -> T:
     """Poll `check` until it returns something truthy, and return that."""
     deadline = time.monotonic() + timeout
     last: T | None = None

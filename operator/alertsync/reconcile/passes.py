@@ -119,9 +119,12 @@ class _Pass(Ledger):
         obs = await adapter.observe(desired, listing)
         known = self.old.webhook_id is not None or self.old.create_pending_since is not None
         stale = not (obs.exists and obs.up_to_date)
-        if listing is not None and known and stale and self.deps.may_write():
-            # About to change an object we already have: a listing can lag behind
-            # the platform, so confirm with one targeted read before acting on it.
+        # A new spec is written whatever the listing shows of the object it names:
+        # its differences are the work asked for, never counted as drift.
+        asked = self.old.observed_generation != self.resource.generation and obs.match is Match.ID
+        if listing is not None and known and stale and not asked and self.deps.may_write():
+            # About to act on news about an object we already have: a listing can
+            # lag behind the platform, so confirm with one targeted read first.
             # (A first create needs no confirming: nothing of ours exists yet.)
             obs = await adapter.observe(desired)
         self.observation = obs
@@ -242,7 +245,8 @@ class _Pass(Ledger):
         # lost (ZStack subscribes topics after the create); in ObserveOnly every
         # difference is reported.
         spec_changed = self.old.observed_generation != self.resource.generation
-        finishing_create = self.old.create_pending_since is not None
+        # Ours but not yet recorded: found by marker (or by name, a create pending).
+        finishing_create = self.old.create_pending_since is not None or self.old.origin is None
         is_drift = observe_only or not (spec_changed or adopted_now or finishing_create)
         if not observe_only and not self.deps.may_write():
             return self.deferred()
