@@ -41,21 +41,34 @@ class AdaptiveLimit:
 
     async def give_back(self) -> None:
         """A slot taken but not used (nothing was sent): no verdict on the platform."""
-        async with self._changed:
-            self.in_flight -= 1
-            self._changed.notify_all()
+        self.in_flight -= 1
+        await self._wake()
 
     async def release(self, started: float, *, failed: bool) -> None:
         """The request ended; `failed`: a 5xx, a timeout or a broken connection."""
-        struggling = failed or self.clock() - started > self.slow
-        async with self._changed:
-            self.in_flight -= 1
-            if struggling:
-                self.limit = max(self.floor, self.limit // 2)
+        # Counted at once, not under the lock: a caller cancelled while waiting for
+        # the lock (a listing's waiter) must not keep its slot for good.
+        self.in_flight -= 1
+        if failed or self.clock() - started > self.slow:
+            self.limit = max(self.floor, self.limit // 2)
+            self.good = 0
+        else:
+            self.good += 1
+            if self.good >= self.limit and self.limit < self.ceiling:
+                self.limit += 1
                 self.good = 0
-            else:
-                self.good += 1
-                if self.good >= self.limit and self.limit < self.ceiling:
-                    self.limit += 1
-                    self.good = 0
+        await self._wake()
+
+    async def _wake(self) -> None:
+        """Let waiters look again; finished even if the caller is cancelled meanwhile."""
+        if not self._changed.locked():
+            # A free lock is taken without yielding: the waiters run only after the
+            # caller's next steps (a 429's pause is set before any of them looks).
+            async with self._changed:
+                self._changed.notify_all()
+            return
+        await asyncio.shield(self._notify())
+
+    async def _notify(self) -> None:
+        async with self._changed:
             self._changed.notify_all()

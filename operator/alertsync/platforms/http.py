@@ -357,7 +357,11 @@ class PlatformHttp:
         try:
             # Sent from acquire to answer: every one of them spends the window.
             self.sent += 1
-            slot = await self._slot(what)
+            try:
+                slot = await self._slot(what)
+            except BaseException:
+                self.sent -= 1  # never sent: it spends no window
+                raise
             started = time.monotonic()  # latency, not the wait for a slot
             sent_at = self.throttle.clock()
             try:

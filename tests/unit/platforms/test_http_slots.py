@@ -41,3 +41,16 @@ async def test_a_request_waiting_for_a_slot_does_not_run_into_a_429_announced_me
         await second
     assert sent == ["/a"]
     assert http.in_flight.in_flight == 0
+
+
+async def test_a_release_cancelled_while_waiting_for_the_lock_still_frees_its_slot() -> None:
+    limit = AdaptiveLimit(start=1, floor=1)
+    started = await limit.acquire()
+    async with limit._changed:  # held elsewhere: the release must wait for it to notify
+        release = asyncio.create_task(limit.release(started, failed=False))
+        await asyncio.sleep(0)
+        release.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await release
+    assert limit.in_flight == 0
+    await asyncio.wait_for(limit.acquire(), 1)  # the slot is there for the next request
