@@ -113,8 +113,8 @@ class Runtime:
     # -- causes from kopf's handlers ---------------------------------------------------
 
     async def submit(self, record: IntegrationRecord) -> None:
-        """A new resource, an edit, a pass asked for, or a restart: queue what it needs."""
-        self.cache.track_integration(record)
+        """A new resource, an edit, a pass asked for, or a restart: queue what it needs
+        (its watch event has tracked it already)."""
         stored = self.statuses.stored(record)
         asked = record.requested_at is not None and record.requested_at != stored.get(
             "lastHandledReconcileAt"
