@@ -1,16 +1,14 @@
 """`python -m alertsim <piece> ...`: serve a sandbox piece, or all of it, on 127.0.0.1."""
 
 import sys
+from collections.abc import Callable, Sequence
 
-from alertsim import confluent, grafana_oncall, ilert, kubeapi, mackerel, sandbox, zstack
+from alertsim import kubeapi, sandbox
+from alertsim.simulators import SIMULATORS
 
-COMMANDS = {
+COMMANDS: dict[str, Callable[[Sequence[str] | None], None]] = {
     "sandbox": sandbox.main,
-    "grafana-oncall": grafana_oncall.main,
-    "ilert": ilert.main,
-    "mackerel": mackerel.main,
-    "confluent": confluent.main,
-    "zstack": zstack.main,
+    **{row.product: row.main for row in SIMULATORS},
     "kubeapi": kubeapi.main,
 }
 
@@ -19,7 +17,7 @@ def main() -> None:
     if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:
         raise SystemExit(
             f"usage: python -m alertsim {{{'|'.join(COMMANDS)}}} [options]\n"
-            "  sandbox: the Kubernetes API emulator and all five simulators, as deploy/samples/ "
+            "  sandbox: the Kubernetes API emulator and every simulator, as deploy/samples/ "
             "expects them"
         )
     COMMANDS[sys.argv[1]](sys.argv[2:])

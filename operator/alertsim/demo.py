@@ -1,7 +1,7 @@
 """`make demo`: the operator against the embedded sandbox, shown working, in one terminal.
 
-It starts the sandbox of `alertsim sandbox` (the Kubernetes emulator and the five
-platform simulators on 127.0.0.1), runs the real operator (`alertsync run`) as a
+It starts the sandbox of `alertsim sandbox` (the Kubernetes emulator and the platform
+simulators on 127.0.0.1), runs the real operator (`alertsync run`) as a
 separate process, applies `deploy/samples/` with the real kubectl, changes things
 behind the operator's back on each platform, calls the seed's reconcile API with
 curl, shows how AlertSync answers a bad manifest, and ends by itself.
@@ -24,26 +24,24 @@ from typing import Any, TextIO
 import httpx
 
 from alertsim import sandbox
+from alertsim.grafana_oncall import GrafanaOnCallSimulator
+from alertsim.ilert import ILertSimulator
 from alertsim.kubeapi import EmulatorThread
-from alertsim.sandbox import ZSTACK_TOPIC, Platforms
+from alertsim.mackerel import MackerelSimulator
+from alertsim.sandbox import Platforms
+from alertsim.simulators import SIMULATORS, ZSTACK_TOPIC
+from alertsim.zstack import ZStackSimulator
 
 # Platforms is re-exported: tests build the samples' simulators from here too.
 __all__ = ["Palette", "Platforms", "leftovers", "main", "palette"]
 
 ROOT = sandbox.ROOT
 WORK = ROOT / ".sandbox"
-PORTS = sandbox.PORTS
 METRICS = "127.0.0.1:18081"
 API = "127.0.0.1:18082"
 API_TOKEN = "sandbox-api-token"
 # The AlertIntegrations in deploy/samples/, by platform.
-SAMPLES = {
-    "oncall": "payments-alerts",
-    "ilert": "payments-ilert",
-    "confluent": "kafka-notifications",
-    "mackerel": "checkout-alerts",
-    "zstack": "storage-alarms",
-}
+SAMPLES = {row.name: row.sample for row in SIMULATORS}
 # Two mistakes a new user makes in the same integration: one the CRD schema refuses at
 # admission, one that only the operator can see (the block does not match the product).
 _ORDERS_ALERTS = """\
@@ -184,9 +182,9 @@ def main() -> None:
             obj = k8s.read_object("alertplatforms", platform, namespace="default") or {}
             return bool((obj.get("status") or {}).get("integrations") == 1)
 
-        say(f"Sandbox up: Kubernetes emulator at {k8s.url}; five platform simulators on 127.0.0.1")
-        for name, port in PORTS.items():
-            note(f"{name:<9} http://127.0.0.1:{port}")
+        say(f"Sandbox up: Kubernetes emulator at {k8s.url}; platform simulators on 127.0.0.1")
+        for row in SIMULATORS:
+            note(f"{row.name:<9} http://127.0.0.1:{row.port}")
         with operator_process(kubeconfig):
             say("The operator runs (log: .sandbox/operator.log). Applying deploy/samples/")
             kubectl("apply", "-f", str(ROOT / "deploy" / "samples"))
@@ -219,26 +217,16 @@ def main() -> None:
         say("Demo finished: everything above ran against real processes on 127.0.0.1.")
 
 
-def leftovers(platforms: Platforms) -> list[Any]:
-    confluent = [
-        i
-        for i in platforms.confluent.integrations()
-        if i["target"]["kind"] not in ("RoleEmail", "UserEmail")
-    ]
-    return [
-        *platforms.oncall.integrations(),
-        *platforms.ilert.alert_sources(),
-        *confluent,
-        *[c for c in platforms.mackerel.channels() if c["type"] == "webhook"],
-        *platforms.zstack.endpoints(),
-    ]
+def leftovers(platforms: Platforms) -> list[object]:
+    """What AlertSync created that is still on some platform."""
+    return platforms.created()
 
 
 Status = Callable[[str], dict[str, Any]]
 
 
 def oncall(platforms: Platforms, status: Status, kubectl: Kubectl) -> None:
-    sim, webhook = platforms.oncall, status("oncall")["webhookId"]
+    sim, webhook = platforms.get("oncall", GrafanaOnCallSimulator), status("oncall")["webhookId"]
     say(f"Grafana OnCall: someone renames {webhook} behind the operator's back")
     sim.rename(webhook, "renamed by hand")
     wait(
@@ -265,7 +253,7 @@ def oncall(platforms: Platforms, status: Status, kubectl: Kubectl) -> None:
 
 
 def ilert(platforms: Platforms, status: Status) -> None:
-    sim, source = platforms.ilert, status("ilert")["webhookId"]
+    sim, source = platforms.get("ilert", ILertSimulator), status("ilert")["webhookId"]
     say("iLert: Alertmanager raises alerts through the alert source's integration URL")
     note(f"status.webhookUrl = {status('ilert')['webhookUrl']}")
     sim.raise_alert(source, "disk full on db-1", alert_key="disk")
@@ -286,7 +274,7 @@ def ilert(platforms: Platforms, status: Status) -> None:
 
 
 def mackerel(platforms: Platforms, status: Status) -> None:
-    sim, channel = platforms.mackerel, status("mackerel")["webhookId"]
+    sim, channel = platforms.get("mackerel", MackerelSimulator), status("mackerel")["webhookId"]
     say("Mackerel: someone points the webhook channel elsewhere")
     sim.set_url(channel, "https://attacker.example/steal")
     wait(
@@ -310,7 +298,7 @@ def confluent(platforms: Platforms, status: Status) -> None:
 
 
 def zstack_and_the_seed_api(k8s: EmulatorThread, platforms: Platforms, status: Status) -> None:
-    sim, endpoint = platforms.zstack, status("zstack")["webhookId"]
+    sim, endpoint = platforms.get("zstack", ZStackSimulator), status("zstack")["webhookId"]
     say("ZStack: someone disables the SNS HTTP endpoint; we ask for a reconcile at once")
     sim.set_state(endpoint, "Disabled")
     platform = k8s.read_object("alertplatforms", "zstack", namespace="default") or {}

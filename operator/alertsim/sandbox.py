@@ -1,8 +1,8 @@
 """`alertsim sandbox` (`make sandbox`): the whole sandbox on 127.0.0.1, until Ctrl-C.
 
-It serves the Kubernetes API emulator with AlertSync's CRDs installed, the five
-platform simulators on the ports and with the credentials that `deploy/samples/`
-names (ZStack with the samples' SNS topic), and the webhook receiver the samples
+It serves the Kubernetes API emulator with AlertSync's CRDs installed, the platform
+simulators (alertsim/simulators.py) on the ports and with the credentials that
+`deploy/samples/` names (ZStack with the samples' SNS topic), and the webhook receiver the samples
 deliver to; it writes a kubeconfig and prints how to use it. Then, in another
 terminal, `kubectl apply -f deploy/samples/` and `alertsync run -A` make every
 sample Ready. `make demo` runs the same sandbox with a script on top.
@@ -21,21 +21,17 @@ from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
-from alertsim.confluent import ApiKey, ConfluentSimulator
-from alertsim.grafana_oncall import GrafanaOnCallSimulator
-from alertsim.ilert import ILertSimulator
+from alertsim.core import Simulator
 from alertsim.kubeapi import DEFAULT_PORT, EmulatorThread, StrictEmulator
-from alertsim.mackerel import READ_WRITE, MackerelSimulator
 from alertsim.receiver import Receiver
 from alertsim.server import SimulatorThread
-from alertsim.zstack import ZStackSimulator
+from alertsim.simulators import SIMULATORS, ZSTACK_TOPIC, Running
 
 __all__ = [
-    "PORTS",
     "RECEIVER_PORT",
     "ROOT",
-    "ZSTACK_TOPIC",
     "Platforms",
     "Sandbox",
     "kubectl_path",
@@ -44,39 +40,38 @@ __all__ = [
 ]
 
 ROOT = Path(__file__).resolve().parents[2]
-# The URLs, credentials and topic in deploy/samples/ (tests/e2e/test_sandbox.py holds
-# them to it: change both together).
-PORTS = {"oncall": 18090, "ilert": 18091, "confluent": 18092, "mackerel": 18093, "zstack": 18094}
 RECEIVER_PORT = 18099  # the samples' webhook.url for Mackerel and ZStack
-ZSTACK_TOPIC = "5d0c8a1e3f2b4c6d9e7f0a1b2c3d4e5f"
-PRODUCTS = {
-    "oncall": "grafana-oncall",
-    "ilert": "ilert",
-    "confluent": "confluent",
-    "mackerel": "mackerel",
-    "zstack": "zstack",
-}
+
+S = TypeVar("S", bound=Simulator)
 
 
 class Platforms:
-    """The five simulators and the receiver, as deploy/samples/ expects them."""
+    """Every simulator of alertsim/simulators.py and the receiver, as deploy/samples/
+    expects them; each simulator by the name of the samples' AlertPlatform."""
 
     def __init__(self) -> None:
-        self.oncall = GrafanaOnCallSimulator(tokens={"sandbox-oncall-token": "admin"})
-        self.ilert = ILertSimulator(keys={"sandbox-ilert-token": "admin"})
-        self.confluent = ConfluentSimulator(
-            keys={"sandbox-confluent-key": ApiKey("sandbox-confluent-secret")}
-        )
-        self.mackerel = MackerelSimulator(keys={"sandbox-mackerel-key": READ_WRITE})
-        self.zstack = ZStackSimulator(
-            accounts={"admin": "sandbox-zstack-password"}, topics={ZSTACK_TOPIC: "alarms"}
-        )
+        self.running: dict[str, Running] = {row.name: row.start() for row in SIMULATORS}
         self.receiver = Receiver()
+
+    @property
+    def sims(self) -> dict[str, Simulator]:
+        return {name: running.sim for name, running in self.running.items()}
+
+    def get(self, name: str, kind: type[S]) -> S:
+        """The simulator of the samples' AlertPlatform `name`, as the class it is."""
+        sim = self.running[name].sim
+        if not isinstance(sim, kind):
+            raise TypeError(f"{name} is a {type(sim).__name__}, not a {kind.__name__}")
+        return sim
+
+    def created(self) -> list[object]:
+        """What AlertSync created that is still on some platform."""
+        return [item for running in self.running.values() for item in running.created()]
 
     def serve(self, stack: ExitStack) -> None:
         """Serve each on its fixed port until `stack` closes."""
-        for name, port in PORTS.items():
-            stack.enter_context(SimulatorThread(getattr(self, name), port=port))
+        for row in SIMULATORS:
+            stack.enter_context(SimulatorThread(self.running[row.name].sim, port=row.port))
         stack.enter_context(SimulatorThread(self.receiver, port=RECEIVER_PORT))
 
 
@@ -112,7 +107,7 @@ def usage(sandbox: Sandbox) -> str:
         "AlertSync sandbox on 127.0.0.1 (Ctrl-C stops it):",
         f"  {'Kubernetes API':<16} {sandbox.k8s.url}  (AlertSync's CRDs installed)",
     ]
-    lines += [f"  {PRODUCTS[name]:<16} http://127.0.0.1:{port}" for name, port in PORTS.items()]
+    lines += [f"  {row.product:<16} http://127.0.0.1:{row.port}" for row in SIMULATORS]
     lines += [
         f"  {'webhook receiver':<16} http://127.0.0.1:{RECEIVER_PORT}",
         "  The simulators accept the credentials in deploy/samples/; ZStack has the samples'",
@@ -143,7 +138,7 @@ def _shown(path: Path) -> str:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="alertsim sandbox",
-        description="Serve the Kubernetes API emulator and the five platform simulators on "
+        description="Serve the Kubernetes API emulator and the platform simulators on "
         "127.0.0.1, as deploy/samples/ expects them, until interrupted.",
     )
     parser.add_argument(

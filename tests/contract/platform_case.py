@@ -1,6 +1,6 @@
 """One platform's row in the adapter contract suite: what the scenarios need to know of it."""
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -15,9 +15,12 @@ from tests.support.accounts import platform_account
 from tests.support.desired import Ask
 from tests.support.transport import capped
 
-__all__ = ["TOKEN", "USERNAME", "WRONG", "PlatformCase"]
+__all__ = ["TOKEN", "USERNAME", "WRONG", "Page", "PlatformCase"]
 
 SimT = TypeVar("SimT", bound=Simulator)
+# One answer of a hostile paging server: a page of the listing that hands out the cursor
+# the given function returns next (tests/property/test_prop_paging.py).
+Page = Callable[[httpx.Request, Callable[[], str]], httpx.Response]
 
 TOKEN = "contract-good-token-9e4a1f6b"
 WRONG = "contract-wrong-token-2d8c5e07"
@@ -47,6 +50,8 @@ class PlatformCase(Generic[SimT]):
     # the real platform allows it: where names are unique within a scope (an OnCall team),
     # a namesake goes to a scope where the name is still free, never beside another one.
     add_foreign: Callable[[SimT, str], str]
+    # A server that never says the listing is done: one page, naming the next cursor.
+    hostile_page: Page
     # Whether the platform uses two-part credentials (credentialsSecretRef.usernameKey).
     two_part_credentials: bool = False
     # Whether the platform has no enable switch, so that `targetState: disabled` means no
@@ -60,6 +65,11 @@ class PlatformCase(Generic[SimT]):
     # (Match.NAME, claimed by the reconciler while a create is pending), and a foreign
     # object of the name may look exactly like ours.
     marker_is_name: bool = False
+    # The listing that pages, where list_all reads one page (Mackerel's channels are one
+    # page, its alerts are paged) or goes through more than the paged listing (ZStack).
+    paged_listing: Callable[[PlatformAdapter], Awaitable[object]] | None = None
+    # Requests a listing sends besides its pages (ZStack's session log-in).
+    listing_logins: int = 0
 
     def desired(self, uid: str, name: str, state: TargetState) -> DesiredIntegration:
         """The DesiredIntegration for an AlertIntegration with this uid, name, state."""

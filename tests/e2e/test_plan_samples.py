@@ -1,6 +1,6 @@
-"""`alertsync plan` on deploy/samples/ against the five simulators served on loopback.
+"""`alertsync plan` on deploy/samples/ against the sandbox's simulators served on loopback.
 
-The samples name fixed ports (18090-18094, for `make demo`); here each simulator is
+The samples name fixed ports (alertsim/simulators.py, for `make demo`); here each simulator is
 served on a free port and the sample AlertPlatforms' URLs are rewritten to match.
 The simulators' request logs prove that planning writes nothing.
 """
@@ -17,19 +17,24 @@ import pytest
 import yaml
 
 from alertsim.demo import Platforms, leftovers
+from alertsim.grafana_oncall import GrafanaOnCallSimulator
 from alertsim.kubeapi import EmulatorThread, StrictEmulator
 from alertsim.server import SimulatorThread
+from alertsim.simulators import SIMULATORS as ROWS
 from alertsync import plan as planning
 from alertsync.config import OperatorConfig
 from alertsync.kube import Kube
 from alertsync.records import IntegrationRecord
 from alertsync.runtime import Runtime
+from tests.support.samples import sample_file, sample_names
 
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).parents[2]
 SAMPLES = ROOT / "deploy" / "samples"
-SIMULATORS = ("oncall", "ilert", "confluent", "mackerel", "zstack")
+SIMULATORS = tuple(row.name for row in ROWS)
+# Every AlertIntegration in deploy/samples/: each is planned.
+INTEGRATIONS = sample_names("AlertIntegration")
 WRITES = ("POST", "PUT", "PATCH", "DELETE")
 # ZStack logs in (PUT) and out (DELETE) around every use of its API: sessions, not objects.
 SESSION_ROUTES = ("/zstack/v1/accounts/login", "/zstack/v1/accounts/sessions/{uuid}")
@@ -52,7 +57,7 @@ class Served:
         """Platform writes the simulators saw (ZStack's session log-in and -out aside)."""
         found = {}
         for name in SIMULATORS:
-            for key, count in getattr(self.platforms, name).requests.snapshot().items():
+            for key, count in self.platforms.sims[name].requests.snapshot().items():
                 method, route = key.split(" ", 1)
                 if method in WRITES and route not in SESSION_ROUTES:
                     found[f"{name} {key}"] = count
@@ -60,7 +65,7 @@ class Served:
 
     def clear(self) -> None:
         for name in SIMULATORS:
-            getattr(self.platforms, name).requests.clear()
+            self.platforms.sims[name].requests.clear()
 
 
 @pytest.fixture
@@ -68,8 +73,7 @@ def served(tmp_path: Path) -> Iterator[Served]:
     platforms = Platforms()
     with ExitStack() as stack:
         urls = {
-            name: stack.enter_context(SimulatorThread(getattr(platforms, name)))
-            for name in SIMULATORS
+            name: stack.enter_context(SimulatorThread(platforms.sims[name])) for name in SIMULATORS
         }
         manifests = tmp_path / "manifests"
         manifests.mkdir()
@@ -93,19 +97,16 @@ def test_plan_offline_shows_every_sample_created_and_writes_nothing(served: Serv
     assert done.returncode == 2, done.stderr
     blocks = _blocks(done.stdout)
     assert {name: lines[0] for name, lines in blocks.items()} == {
-        "default/kafka-notifications": "+ create",
-        "default/payments-alerts": "+ create",
-        "default/payments-ilert": "+ create",
-        "default/checkout-alerts": "+ create",
-        "default/storage-alarms": "+ create",
+        f"default/{name}": "+ create" for name in INTEGRATIONS
     }
+    assert {"payments-alerts", "storage-alarms"} <= INTEGRATIONS
     assert "    name: 'storage prod alarms' (enabled)" in blocks["default/storage-alarms"]
     assert done.stdout.rstrip().endswith(
-        "Plan: 5 to create, 0 to update, 0 to replace, 0 unchanged, 0 invalid."
+        f"Plan: {len(INTEGRATIONS)} to create, 0 to update, 0 to replace, 0 unchanged, 0 invalid."
     )
     # Every platform was read, none written to, nothing exists anywhere.
     for name in SIMULATORS:
-        assert getattr(served.platforms, name).requests.count("GET") > 0, name
+        assert served.platforms.sims[name].requests.count("GET") > 0, name
     assert served.writes() == {}
     assert leftovers(served.platforms) == []
     for secret in SAMPLE_SECRETS:
@@ -124,17 +125,15 @@ def test_plan_against_the_cluster_shows_drift_as_an_update_of_its_fields(
         monkeypatch.setenv("KUBECONFIG", str(k8s.write_kubeconfig(tmp_path / "kubeconfig")))
         monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
         # The cluster holds the OnCall sample only, and the operator has reconciled it.
-        for source in ("alertplatform-grafana-oncall", "alertintegration-grafana-oncall"):
-            for document in yaml.safe_load_all(
-                (served.manifests / f"alertsync.dev_v1alpha1_{source}.yaml").read_text()
-            ):
-                plural = document["kind"].lower() + "s"
-                k8s.create_object(plural, document, namespace="default")
+        sample = served.manifests / sample_file("grafana-oncall").name
+        for document in yaml.safe_load_all(sample.read_text()):
+            plural = document["kind"].lower() + "s"
+            k8s.create_object(plural, document, namespace="default")
         status = asyncio.run(
             _operator_pass(k8s.read_object("alertintegrations", "payments-alerts"))
         )
         webhook = status["webhookId"]
-        oncall = served.platforms.oncall
+        oncall = served.platforms.get("oncall", GrafanaOnCallSimulator)
         assert oncall.get(webhook) is not None
         # Behind the operator's back.
         oncall.rename(webhook, "renamed by hand")
@@ -155,9 +154,10 @@ def test_plan_against_the_cluster_shows_drift_as_an_update_of_its_fields(
     ]
     others = {name: lines[0] for name, lines in blocks.items() if name != "default/payments-alerts"}
     assert set(others.values()) == {"+ create"}
-    assert len(others) == 4
+    assert set(others) == {f"default/{name}" for name in INTEGRATIONS - {"payments-alerts"}}
     assert out.rstrip().endswith(
-        "Plan: 4 to create, 1 to update, 0 to replace, 0 unchanged, 0 invalid."
+        f"Plan: {len(INTEGRATIONS) - 1} to create, 1 to update, 0 to replace, 0 unchanged, "
+        "0 invalid."
     )
     # Nothing written: not on any platform, not in Kubernetes.
     assert served.writes() == {}

@@ -6,9 +6,10 @@ tests/manifests/test_chart.py.
 """
 
 import pytest
-from tools.crds import CRDS, Crd, main, render, structural
+import yaml
+from tools.crds import CRDS, OPENAPI, Crd, main, openapi, render, structural
 
-from alertsync.models import AlertIntegrationSpec
+from alertsync.models import AlertIntegrationSpec, ProductType
 
 
 @pytest.mark.parametrize("crd", CRDS, ids=lambda crd: crd.kind)
@@ -18,6 +19,21 @@ def test_the_committed_crd_is_the_generated_one(crd: Crd) -> None:
 
 def test_check_mode_reports_nothing_stale() -> None:
     assert main(["--check"]) == 0
+
+
+def test_the_seed_apis_product_types_are_the_models() -> None:
+    text = OPENAPI.read_text()
+    assert text == openapi(text), "run `make crds`"
+    entry = yaml.safe_load(text)["components"]["schemas"]["IntegrationEntry"]
+    assert entry["properties"]["productType"]["enum"] == [*(p.value for p in ProductType), None]
+
+
+def test_a_stale_product_type_enum_is_rewritten() -> None:
+    text = OPENAPI.read_text()
+    last = list(ProductType)[-1].value
+    stale = text.replace(f", {last}, null]", ", null]")
+    assert stale != text
+    assert openapi(stale) == text
 
 
 def test_descriptions_come_from_the_field_docstrings() -> None:

@@ -19,9 +19,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from alertsim.core import ManualClock, json_response
+from alertsim.core import ManualClock
 from alertsync.errors import AlertSyncError, PlatformUnavailableError
-from alertsync.models import ProductType
+from alertsync.platforms import PLATFORMS
 from alertsync.platforms.base import PlatformAdapter
 from alertsync.platforms.http import MAX_PAGES
 from tests.contract.cases import CASES
@@ -33,75 +33,12 @@ TOKEN = "paging-token-s3cr3tAAAAAA"
 # Cursor values of the repeating server: few, so that repeats come early.
 CURSORS = "abc"
 Cursor = Callable[[], str]
-Page = Callable[[httpx.Request, Cursor], httpx.Response]
 
 
-def _oncall(request: httpx.Request, cursor: Cursor) -> httpx.Response:
-    at = cursor()
-    return json_response(
-        200,
-        {
-            "count": 10**6,
-            "next": f"http://oncall.test/api/v1/integrations/?page={at}&perpage=100",
-            "results": [{"id": f"C{at}", "name": f"n{at}", "type": "webhook"}],
-        },
-    )
-
-
-def _ilert(request: httpx.Request, cursor: Cursor) -> httpx.Response:
-    # Offsets: a full page (50) of the ids the cursor names, so only ids can repeat.
-    first = int.from_bytes(cursor().encode()) * 100
-    items = [{"id": first + i, "name": "n", "integrationType": "API"} for i in range(50)]
-    return json_response(200, items)
-
-
-def _mackerel(request: httpx.Request, cursor: Cursor) -> httpx.Response:
-    at = cursor()
-    alert = {"id": f"A{at}", "status": "OK", "monitorId": "m", "type": "host", "openedAt": 1}
-    return json_response(200, {"alerts": [alert], "nextId": at})
-
-
-def _confluent(request: httpx.Request, cursor: Cursor) -> httpx.Response:
-    at = cursor()
-    return json_response(
-        200,
-        {
-            "metadata": {
-                "next": f"http://confluent.test/notifications/v1/integrations?page_token={at}"
-            },
-            "data": [{"id": f"I{at}", "display_name": "d", "target": {"kind": "Webhook"}}],
-        },
-    )
-
-
-def _zstack(request: httpx.Request, cursor: Cursor) -> httpx.Response:
-    if request.url.path.endswith("/accounts/login"):
-        return json_response(200, {"inventory": {"uuid": "0" * 32}})
-    at = cursor()
-    endpoint = {"name": "n", "url": "http://x.test", "state": "Enabled"}
-    # A full page (100) of the uuids the cursor names; no total, so only the uuids tell.
-    inventories = [{**endpoint, "uuid": f"{at}-{i}"} for i in range(100)]
-    return json_response(200, {"inventories": inventories})
-
-
-PAGES: dict[ProductType, Page] = {
-    ProductType.GRAFANA_ONCALL: _oncall,
-    ProductType.ILERT: _ilert,
-    ProductType.MACKEREL: _mackerel,
-    ProductType.CONFLUENT: _confluent,
-    ProductType.ZSTACK: _zstack,
-}
-
-
-def _listing(adapter: PlatformAdapter, product: ProductType) -> Awaitable[object]:
-    """The platform's paged listing; Mackerel's channels are one page, its alerts are paged."""
-    loose: Any = adapter
-    if product is ProductType.MACKEREL:
-        listed: Awaitable[object] = loose.client.list_alerts()
-        return listed
-    if product is ProductType.ZSTACK:
-        endpoints: Awaitable[object] = loose.client.list_endpoints()
-        return endpoints
+def _listing(case: PlatformCase[Any], adapter: PlatformAdapter) -> Awaitable[object]:
+    """The platform's paged listing (the case's, where list_all is not it)."""
+    if case.paged_listing is not None:
+        return case.paged_listing(adapter)
     return adapter.list_all()
 
 
@@ -117,7 +54,7 @@ class Server:
             self.cursors.append(value)
             return value
 
-        return PAGES[self.case.product](request, next_cursor)
+        return self.case.hostile_page(request, next_cursor)
 
 
 def run(case: PlatformCase[Any], cursor: Cursor, cap: int) -> tuple[LoopGuard, list[str], object]:
@@ -127,7 +64,7 @@ def run(case: PlatformCase[Any], cursor: Cursor, cap: int) -> tuple[LoopGuard, l
     async def go() -> object:
         adapter = build(case, TOKEN, guard, ManualClock())
         try:
-            return await _listing(adapter, case.product)
+            return await _listing(case, adapter)
         except AlertSyncError as exc:
             return exc
         finally:
@@ -137,7 +74,9 @@ def run(case: PlatformCase[Any], cursor: Cursor, cap: int) -> tuple[LoopGuard, l
 
 
 def test_every_platform_has_a_hostile_pager() -> None:
-    assert {case.product for case in CASES} == set(PAGES)
+    # Each contract case carries its pager (PlatformCase.hostile_page): every platform
+    # the operator serves must have a case.
+    assert {case.product for case in CASES} == set(PLATFORMS)
 
 
 @property_settings(max_examples=100)
@@ -146,7 +85,7 @@ def test_a_repeated_cursor_ends_the_listing(case: PlatformCase[Any], data: st.Da
     guard, cursors, _ = run(
         case, lambda: data.draw(st.sampled_from(CURSORS), label="cursor"), cap=50
     )
-    logins = 1 if case.product is ProductType.ZSTACK else 0
+    logins = case.listing_logins
     # Each distinct cursor is followed once; the first repeat ends it.
     assert len(guard.sent) <= len(set(cursors)) + 1 + logins, cursors
 

@@ -38,7 +38,7 @@ from alertsync.models import (
     ProductType,
 )
 from alertsync.models.common import parse_spec
-from alertsync.platforms import BUILDERS
+from alertsync.platforms import PLATFORMS
 from alertsync.platforms.base import (
     DeliveryTest,
     DesiredIntegration,
@@ -71,7 +71,7 @@ PLATFORM_CALLS = PLATFORM_WRITES | {"observe", "open_alerts"}
 
 
 def _adapter_class(product: ProductType) -> type[PlatformAdapter]:
-    module = sys.modules[BUILDERS[product].__module__]
+    module = sys.modules[PLATFORMS[product].build.__module__]
     found = [
         value
         for value in vars(module).values()
@@ -86,7 +86,7 @@ def _adapter_class(product: ProductType) -> type[PlatformAdapter]:
 
 # The real adapters' rules (validate needs no client), so that what each platform
 # refuses before any call is refused here too.
-REAL = {product: _adapter_class(product) for product in BUILDERS}
+REAL = {product: _adapter_class(product) for product in PLATFORMS}
 
 
 @dataclass
@@ -252,9 +252,9 @@ def mostly_none(values: list[AlertSyncError]) -> st.SearchStrategy[AlertSyncErro
 
 @st.composite
 def worlds(draw: st.DrawFn, spec: dict[str, Json]) -> World:
-    blocks = [p for p in BUILDERS if p.block in spec]
+    blocks = [p for p in PLATFORMS if p.block in spec]
     # Mostly the platform of the spec's block: another platform is one invalid spec only.
-    product = draw(st.sampled_from([*blocks * 8, *sorted(BUILDERS)]), label="product")
+    product = draw(st.sampled_from([*blocks * 8, *sorted(PLATFORMS)]), label="product")
     objects = draw(st.lists(remotes, max_size=3), label="platform")
     cls = DeletingRecordingAdapter if REAL[product].disable_by_delete else RecordingAdapter
     adapter = cls(

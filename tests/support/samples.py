@@ -1,7 +1,8 @@
 """The sample manifests of one platform in deploy/samples/, as a person applies them.
 
-`alertplatform-<product>.yaml` holds the credentials' Secret and the AlertPlatform;
-`alertintegration-<product>.yaml` the AlertIntegration (and any Secret it refers to).
+`<product>.yaml` holds the credentials' Secret, the AlertPlatform, then the
+AlertIntegration and any Secret it refers to: each after what it refers to, so that
+`kubectl apply -f deploy/samples/` creates them in order.
 """
 
 from dataclasses import dataclass
@@ -12,7 +13,7 @@ import yaml
 
 from alertsync.models import AlertIntegrationSpec, AlertPlatformSpec
 
-__all__ = ["SAMPLES", "Samples", "sandbox_samples"]
+__all__ = ["SAMPLES", "Samples", "sample_file", "sample_names", "sandbox_samples"]
 
 SAMPLES = Path(__file__).parents[2] / "deploy" / "samples"
 
@@ -28,9 +29,24 @@ class Samples:
     integration_spec: AlertIntegrationSpec
 
 
-def _docs(name: str) -> list[Doc]:
-    path = SAMPLES / f"alertsync.dev_v1alpha1_{name}.yaml"
-    return [doc for doc in yaml.safe_load_all(path.read_text()) if doc]
+def sample_names(kind: str) -> set[str]:
+    """metadata.name of every `kind` in deploy/samples/: what a test of all the samples
+    expects, so that a platform's samples join it by being there."""
+    return {
+        doc["metadata"]["name"]
+        for path in SAMPLES.glob("*.yaml")
+        for doc in yaml.safe_load_all(path.read_text())
+        if doc and doc["kind"] == kind
+    }
+
+
+def sample_file(product: str) -> Path:
+    """The one file of `product`'s samples."""
+    return SAMPLES / f"{product}.yaml"
+
+
+def _docs(product: str) -> list[Doc]:
+    return [doc for doc in yaml.safe_load_all(sample_file(product).read_text()) if doc]
 
 
 def _one(docs: list[Doc], kind: str) -> Doc:
@@ -41,12 +57,16 @@ def _one(docs: list[Doc], kind: str) -> Doc:
 def sandbox_samples(product: str, url: str) -> Samples:
     """`product`'s samples, checked as every platform's are: they parse, the platform is
     the `alertsim sandbox` one at `url`, and the integration refers to it."""
-    platform_docs = _docs(f"alertplatform-{product}")
-    integration_docs = _docs(f"alertintegration-{product}")
-    platform = _one(platform_docs, "AlertPlatform")
-    integration = _one(integration_docs, "AlertIntegration")
+    docs = _docs(product)
+    # The credentials' Secret, the AlertPlatform, then what the integration needs: only
+    # its Secrets, before it.
+    secret, platform, *rest = docs
+    assert (secret["kind"], platform["kind"]) == ("Secret", "AlertPlatform")
+    integration = _one(rest, "AlertIntegration")
+    assert rest[-1] is integration
+    assert {doc["kind"] for doc in rest[:-1]} <= {"Secret"}
     samples = Samples(
-        secret=_one(platform_docs, "Secret"),
+        secret=secret,
         platform=platform,
         platform_spec=AlertPlatformSpec.model_validate(platform["spec"]),
         integration=integration,

@@ -14,7 +14,6 @@ from alertsim.mackerel import READ_WRITE, MackerelSimulator
 from alertsync import cli
 from alertsync.errors import CredentialsMissingError, InvalidSpecError
 from alertsync.export import ANNOTATION, Export, Exported, Target, export
-from alertsync.export.found import Found
 from alertsync.export.output import (
     KUSTOMIZATION,
     OutputError,
@@ -27,6 +26,7 @@ from alertsync.export.output import (
 )
 from alertsync.models import PlatformKind
 from alertsync.plan.sources import Manifests, Sources, load_manifests
+from alertsync.platforms.mapping import Found
 
 TOKEN = "unit-export-command-token-2b8e"
 NAMESPACE = "default"

@@ -10,7 +10,7 @@ import pytest
 from pydantic import BaseModel
 
 from alertsync.errors import InvalidSpecError
-from alertsync.models import AlertIntegrationSpec, AlertPlatformSpec
+from alertsync.models import AlertIntegrationSpec, AlertPlatformSpec, ProductType
 from alertsync.models.common import parse_spec
 from alertsync.models.messages import SHOWN_MAX, shown
 from tests.support.wording import PYDANTIC_DETAILS, PYDANTIC_WORDING
@@ -116,11 +116,14 @@ INTEGRATION_CASES: list[tuple[dict[str, Any], str]] = [
     ({**REF, "displayName": "x" * 10_000}, "spec.displayName: at most 150 characters (got 10000)"),
 ]
 
+# The enum as AlertSync words it: "grafana-oncall", "ilert", ... or "zstack".
+_QUOTED = [f'"{product.value}"' for product in ProductType]
+_PRODUCTS = f"{', '.join(_QUOTED[:-1])} or {_QUOTED[-1]}"
+
 PLATFORM_CASES: list[tuple[dict[str, Any], str]] = [
     (
         {**PLATFORM, "productType": "pagerduty"},
-        'spec.productType: must be one of "grafana-oncall", "ilert", "mackerel", "confluent" '
-        'or "zstack" (got "pagerduty")',
+        f'spec.productType: must be one of {_PRODUCTS} (got "pagerduty")',
     ),
     (
         {**PLATFORM, "resyncInterval": "0s"},

@@ -16,6 +16,9 @@ from kubernetes.client.exceptions import ApiException
 from alertsim.core import Simulator
 from alertsim.demo import Platforms
 from alertsim.grafana_oncall import GrafanaOnCallSimulator
+from alertsim.ilert import ILertSimulator
+from alertsim.simulators import SIMULATORS
+from alertsim.zstack import ZStackSimulator
 from alertsync import plan as planning
 from alertsync.config import OperatorConfig
 from alertsync.connector import Connector
@@ -40,12 +43,15 @@ from alertsync.records import PlatformRecord
 from alertsync.status import to_wire
 from alertsync.watchcache import WatchCache
 from tests.support.accounts import platform_account
+from tests.support.samples import sample_file, sample_names
 
 ROOT = Path(__file__).parents[2]
 SAMPLES = ROOT / "deploy" / "samples"
 # The samples' AlertPlatforms, by name, moved to hosts the test transport routes.
-HOSTS = {name: f"http://{name}.sim" for name in ("oncall", "ilert", "confluent", "mackerel")}
-HOSTS["zstack"] = "http://zstack.sim"
+HOSTS = {row.name: f"http://{row.name}.sim" for row in SIMULATORS}
+# Every AlertIntegration in deploy/samples/, and the files they are in.
+INTEGRATIONS = sample_names("AlertIntegration")
+SAMPLE_FILES = len(list(SAMPLES.glob("*.yaml")))
 WRITES = ("POST", "PUT", "PATCH", "DELETE")
 # ZStack logs in (PUT) and out (DELETE) around every use of its API: sessions, not objects.
 SESSION_ROUTES = ("/zstack/v1/accounts/login", "/zstack/v1/accounts/sessions/{uuid}")
@@ -54,12 +60,24 @@ UID = "6f1c2a9e-0000-4000-8000-000000000001"
 
 
 class Sandbox:
-    """The five simulators with the samples' credentials, reached in process."""
+    """The sandbox's simulators with the samples' credentials, reached in process."""
 
     def __init__(self) -> None:
         self.platforms = Platforms()
-        self.sims: dict[str, Simulator] = {name: getattr(self.platforms, name) for name in HOSTS}
+        self.sims: dict[str, Simulator] = self.platforms.sims
         self.transport = httpx.MockTransport(self._route)
+
+    @property
+    def oncall(self) -> GrafanaOnCallSimulator:
+        return self.platforms.get("oncall", GrafanaOnCallSimulator)
+
+    @property
+    def ilert(self) -> ILertSimulator:
+        return self.platforms.get("ilert", ILertSimulator)
+
+    @property
+    def zstack(self) -> ZStackSimulator:
+        return self.platforms.get("zstack", ZStackSimulator)
 
     async def _route(self, request: httpx.Request) -> httpx.Response:
         return await self.sims[request.url.host.removesuffix(".sim")].handle(request)
@@ -177,24 +195,21 @@ class FakeCluster:
 
 async def test_every_sample_would_be_created_and_nothing_is_written(box: Sandbox) -> None:
     results = await box.plan(samples())
-    assert {r.name: r.action for r in results} == {
-        "kafka-notifications": "create",
-        "payments-alerts": "create",
-        "payments-ilert": "create",
-        "checkout-alerts": "create",
-        "storage-alarms": "create",
-    }
+    assert {r.name: r.action for r in results} == {name: "create" for name in INTEGRATIONS}
+    assert {"payments-alerts", "storage-alarms"} <= INTEGRATIONS
     assert {r.name: r.product_type for r in results}["storage-alarms"] == "zstack"
     assert all(r.writes[0].operation == "create" for r in results)
     # Every platform was asked (read), none was written to.
     assert all(sim.requests.count("GET") > 0 for sim in box.sims.values())
     assert box.writes() == {}
-    assert box.platforms.oncall.integrations() == []
-    assert box.platforms.zstack.endpoints() == []
+    assert box.oncall.integrations() == []
+    assert box.zstack.endpoints() == []
     assert exit_code(results) == 2
     text = render_text(results)
-    assert text.count("\n+ create\n") == 5
-    assert text.endswith("Plan: 5 to create, 0 to update, 0 to replace, 0 unchanged, 0 invalid.\n")
+    assert text.count("\n+ create\n") == len(INTEGRATIONS)
+    assert text.endswith(
+        f"Plan: {len(INTEGRATIONS)} to create, 0 to update, 0 to replace, 0 unchanged, 0 invalid.\n"
+    )
 
 
 async def test_a_real_pass_after_the_plan_does_what_the_plan_said(box: Sandbox) -> None:
@@ -202,7 +217,7 @@ async def test_a_real_pass_after_the_plan_does_what_the_plan_said(box: Sandbox) 
     planned = await box.plan(only(manifests, ONCALL))
     assert planned[0].action == "create"
     await operator_pass(box, manifests, ONCALL)
-    assert [i["name"] for i in box.platforms.oncall.integrations()] == ["payments prod alerts"]
+    assert [i["name"] for i in box.oncall.integrations()] == ["payments prod alerts"]
 
 
 # -- an object the operator created ------------------------------------------------------
@@ -227,7 +242,7 @@ async def test_drift_behind_the_operators_back_is_an_update_of_those_fields(
 ) -> None:
     manifests = only(samples(), ONCALL)
     stored = await operator_pass(box, manifests, ONCALL)
-    oncall, webhook = box.platforms.oncall, stored["status"]["webhookId"]
+    oncall, webhook = box.oncall, stored["status"]["webhookId"]
     oncall.rename(webhook, "renamed by hand")
     oncall.set_template(webhook, "slack.title", "someone else's title")
     results = await box.plan(manifests, FakeCluster({ONCALL: stored}))
@@ -265,13 +280,13 @@ async def test_a_type_change_is_a_replace_with_the_reason(box: Sandbox) -> None:
     text = render_text([result])
     assert "-/+ replace (type is alertmanager on the platform and webhook in the spec" in text
     assert box.writes() == {}
-    assert len(box.platforms.oncall.integrations()) == 1
+    assert len(box.oncall.integrations()) == 1
 
 
 async def test_an_object_deleted_on_the_platform_is_created_again(box: Sandbox) -> None:
     manifests = only(samples(), ONCALL)
     stored = await operator_pass(box, manifests, ONCALL)
-    box.platforms.oncall.remove(stored["status"]["webhookId"])
+    box.oncall.remove(stored["status"]["webhookId"])
     (result,) = await box.plan(manifests, FakeCluster({ONCALL: stored}))
     assert (result.action, result.drift) == ("create", True)
     assert f"{stored['status']['webhookId']} is gone from the platform" in render_text([result])
@@ -281,7 +296,7 @@ async def test_an_exported_manifest_carries_its_own_uid_and_status(box: Sandbox)
     """kubectl get -o yaml output, planned offline: the same answer as from the cluster."""
     manifests = only(samples(), ONCALL)
     stored = await operator_pass(box, manifests, ONCALL)
-    box.platforms.oncall.rename(stored["status"]["webhookId"], "renamed by hand")
+    box.oncall.rename(stored["status"]["webhookId"], "renamed by hand")
     manifests.integrations = [stored]
     (result,) = await box.plan(manifests)
     assert (result.action, result.fields, result.in_cluster) == (
@@ -294,7 +309,7 @@ async def test_an_exported_manifest_carries_its_own_uid_and_status(box: Sandbox)
 async def test_observe_only_drift_is_no_change_with_a_note(box: Sandbox) -> None:
     manifests = only(samples(), ONCALL)
     stored = await operator_pass(box, manifests, ONCALL)
-    box.platforms.oncall.rename(stored["status"]["webhookId"], "renamed by hand")
+    box.oncall.rename(stored["status"]["webhookId"], "renamed by hand")
     observe_only = only(manifests, ONCALL, managementPolicy="ObserveOnly")
     results = await box.plan(observe_only, FakeCluster({ONCALL: stored}))
     assert results[0].action == "no-change"
@@ -306,7 +321,7 @@ async def test_observe_only_drift_is_no_change_with_a_note(box: Sandbox) -> None
 
 
 async def test_an_object_of_the_same_name_is_refused(box: Sandbox) -> None:
-    foreign = box.platforms.oncall.add_integration("alertmanager", name="payments prod alerts")
+    foreign = box.oncall.add_integration("alertmanager", name="payments prod alerts")
     results = await box.plan(only(samples(), ONCALL))
     assert results[0].action == "refused"
     assert foreign["id"] in results[0].message
@@ -315,7 +330,7 @@ async def test_an_object_of_the_same_name_is_refused(box: Sandbox) -> None:
 
 
 async def test_adopt_existing_adopts_and_shows_what_it_then_changes(box: Sandbox) -> None:
-    foreign = box.platforms.oncall.add_integration("alertmanager", name="payments prod alerts")
+    foreign = box.oncall.add_integration("alertmanager", name="payments prod alerts")
     results = await box.plan(only(samples(), ONCALL, adoptionPolicy="AdoptExisting"))
     (result,) = results
     assert (result.action, result.adopted) == ("adopt", True)
@@ -335,7 +350,7 @@ async def test_adopting_in_place_with_only_the_marker_to_write_is_no_change(box:
     platform, so adoption writes AlertSync's marker and nothing else."""
     manifests = samples()
     await operator_pass(box, manifests, ONCALL)  # an object exactly as the spec says
-    [existing] = box.platforms.oncall.integrations()
+    [existing] = box.oncall.integrations()
     # A new resource (no uid, no status yet): it finds the object by name only.
     results = await box.plan(only(manifests, ONCALL, adoptionPolicy="AdoptExisting"))
     (result,) = results
@@ -358,7 +373,7 @@ async def test_adopting_in_place_with_nothing_to_write_is_no_change(box: Sandbox
     """iLert has no place for a marker: adopting an object that matches writes nothing."""
     manifests = samples()
     await operator_pass(box, manifests, "payments-ilert")
-    [existing] = box.platforms.ilert.alert_sources()
+    [existing] = box.ilert.alert_sources()
     results = await box.plan(only(manifests, "payments-ilert", adoptionPolicy="AdoptExisting"))
     (result,) = results
     assert (result.action, result.adopted, result.fields, result.writes) == (
@@ -402,7 +417,7 @@ async def test_invalid_resources_say_why_and_are_an_error(box: Sandbox) -> None:
 async def test_an_unreachable_platform_fails_the_plan_of_its_resources_only(
     box: Sandbox,
 ) -> None:
-    box.platforms.ilert.faults.fail(503, times=None)
+    box.ilert.faults.fail(503, times=None)
     results = by_name(await box.plan(samples()))
     assert results["payments-ilert"].action == "failed"
     assert results["payments-ilert"].reason == "PlatformUnavailable"
@@ -440,7 +455,7 @@ async def test_platforms_and_secrets_missing_from_the_manifests_come_from_the_cl
 async def test_a_secret_is_never_printed(box: Sandbox) -> None:
     """Messages are built without secrets; the output is redacted all the same."""
     password = "sandbox-receiver-password"  # the Secret in the ZStack sample
-    box.platforms.oncall.add_integration("webhook", name=password)
+    box.oncall.add_integration("webhook", name=password)
     results = await box.plan(only(samples(), ONCALL, displayName=password))
     assert results[0].action == "refused"
     for output in (render_text(results), render_json(results)):
@@ -539,7 +554,7 @@ def test_manifests_are_read_as_kubectl_reads_them(tmp_path: Path) -> None:
 
 
 def test_stdin_is_read_for_a_dash(monkeypatch: pytest.MonkeyPatch) -> None:
-    text = (SAMPLES / "alertsync.dev_v1alpha1_alertintegration-ilert.yaml").read_text()
+    text = sample_file("ilert").read_text()
     monkeypatch.setattr("sys.stdin", io.StringIO(text))
     assert [b["metadata"]["name"] for b in load_manifests(["-"]).integrations] == ["payments-ilert"]
 
@@ -595,7 +610,9 @@ def test_the_command_prints_the_plan_and_exits_2_for_changes(
     )
     out = capsys.readouterr().out
     assert code == 2
-    assert out.startswith("AlertSync plan: 5 AlertIntegration(s) in 10 file(s)")
+    assert out.startswith(
+        f"AlertSync plan: {len(INTEGRATIONS)} AlertIntegration(s) in {SAMPLE_FILES} file(s)"
+    )
     assert (
         "# default/payments-alerts (grafana-oncall via AlertPlatform default/oncall)\n"
         "+ create\n"
@@ -610,9 +627,11 @@ def test_the_command_prints_json(
     args = parse("-f", str(sample_dir(tmp_path)), "--offline", "-o", "json")
     assert planning.run(args, transport=box.transport) == 2
     document = json.loads(capsys.readouterr().out)
-    assert document["summary"]["create"] == 5
+    assert document["summary"]["create"] == len(INTEGRATIONS)
     assert document["exitCode"] == 2
-    first = document["resources"][0]
+    # The Confluent sample's (every sample's resource has these keys; Confluent's has a hook).
+    first = next(r for r in document["resources"] if r["name"] == "kafka-notifications")
+    assert all(set(r) == set(first) for r in document["resources"])
     assert set(first) >= {"namespace", "name", "platform", "productType", "action", "externalId"}
     # The create, and the hook after it (e.g. Confluent's delivery test): neither made.
     assert [w["operation"] for w in first["writes"]] == ["create", "after_write"]

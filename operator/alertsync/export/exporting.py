@@ -17,11 +17,8 @@ import httpx
 from alertsync.config import OperatorConfig
 from alertsync.connector import Connector
 from alertsync.errors import AlertSyncError, InvalidSpecError, NotPermittedError
-from alertsync.export import confluent, grafana_oncall, ilert, mackerel, zstack
 from alertsync.export.cluster import ANNOTATION, ClusterView, list_integrations
 from alertsync.export.credentials import scrub
-from alertsync.export.found import Found
-from alertsync.export.mapper import Mapper
 from alertsync.export.naming import assign
 from alertsync.kube import Kube
 from alertsync.models import (
@@ -33,20 +30,15 @@ from alertsync.models import (
 )
 from alertsync.models.common import GROUP, VERSION, parse_spec
 from alertsync.plan.sources import Sources
+from alertsync.platforms import PLATFORMS
 from alertsync.platforms.base import DesiredIntegration, Observation, PlatformAdapter
+from alertsync.platforms.mapping import Found
 from alertsync.reconcile import MARKER_FIELD
 from alertsync.records import PlatformKey, PlatformRecord, platform_key
 from alertsync.watchcache import WatchCache
 
-__all__ = ["ADOPTION_WRITES", "MAPPERS", "Export", "Exported", "Left", "Target", "export"]
+__all__ = ["ADOPTION_WRITES", "Export", "Exported", "Left", "Target", "export"]
 
-MAPPERS: dict[ProductType, Mapper] = {
-    ProductType.GRAFANA_ONCALL: grafana_oncall.MAPPER,
-    ProductType.ILERT: ilert.MAPPER,
-    ProductType.MACKEREL: mackerel.MAPPER,
-    ProductType.CONFLUENT: confluent.MAPPER,
-    ProductType.ZSTACK: zstack.MAPPER,
-}
 # The drifted fields adoption itself repairs: AlertSync's marker (OnCall's
 # description_short, Confluent's and ZStack's description). Anything else would be a
 # change to the platform object, which an export must never cause.
@@ -151,7 +143,7 @@ async def export(
                     "spec.namespaceSelector): export into a namespace it serves (-n)"
                 )
         adapter = connector.adapter_for(account)
-        mapper = MAPPERS[account.product_type]
+        mapper = PLATFORMS[account.product_type].mapper
         listing = await mapper.listing(adapter)
         result = Export(target, account.product_type, listed=len(listing))
         found = mapper.found(listing)

@@ -6,16 +6,15 @@ from alertsync.models.common import (
     DeletionPolicy,
     ManagementPolicy,
     PlatformKind,
-    ProductType,
     TargetState,
 )
 from alertsync.models.confluent import ConfluentSpec
+from alertsync.models.grafana_oncall import GrafanaOnCallSpec
 from alertsync.models.ilert import ILertSpec
 from alertsync.models.integration import (
     AlertIntegrationSpec,
     AlertIntegrationStatus,
     Condition,
-    GrafanaOnCallSpec,
     LastDrift,
     PlatformRef,
     WebhookSpec,
@@ -28,6 +27,7 @@ from alertsync.models.platform import (
     LabelSelector,
     SecretKeyRef,
 )
+from alertsync.models.products import ProductType
 from alertsync.models.zstack import ZStackSpec
 
 __all__ = [

@@ -26,7 +26,6 @@ __all__ = [
     "DeletionPolicy",
     "ManagementPolicy",
     "PlatformKind",
-    "ProductType",
     "TargetState",
     "parse_spec",
     "stored_as_written",
@@ -93,25 +92,6 @@ def parse_spec(model: type[M], raw: Mapping[str, Any], where: str = "") -> M:
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         raise InvalidSpecError(field_path(first["loc"]), describe(first) + where) from None
-
-
-class ProductType(StrEnum):
-    GRAFANA_ONCALL = "grafana-oncall"
-    ILERT = "ilert"
-    MACKEREL = "mackerel"
-    CONFLUENT = "confluent"
-    ZSTACK = "zstack"
-
-    @property
-    def block(self) -> str:
-        """The name of this product's block in `AlertIntegration.spec`."""
-        return {
-            ProductType.GRAFANA_ONCALL: "grafanaOnCall",
-            ProductType.ILERT: "ilert",
-            ProductType.MACKEREL: "mackerel",
-            ProductType.CONFLUENT: "confluent",
-            ProductType.ZSTACK: "zstack",
-        }[self]
 
 
 class PlatformKind(StrEnum):

@@ -1,7 +1,7 @@
 """AlertIntegration: one integration or webhook on a platform, declared by a team."""
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, ConfigDict, Field, model_validator
 
@@ -14,16 +14,12 @@ from alertsync.models.common import (
     DeletionPolicy,
     ManagementPolicy,
     PlatformKind,
-    ProductType,
     TargetState,
     stored_as_written,
 )
 from alertsync.models.condition import Condition, Conditions, Generation
-from alertsync.models.confluent import ConfluentSpec
-from alertsync.models.ilert import ILertSpec
-from alertsync.models.mackerel import MackerelSpec
-from alertsync.models.messages import explained_pattern
-from alertsync.models.zstack import ZStackSpec
+from alertsync.models.grafana_oncall import GrafanaOnCallSpec, GrafanaOnCallTemplates
+from alertsync.models.products import PlatformBlocks, ProductType
 
 __all__ = [
     "AlertIntegrationSpec",
@@ -37,23 +33,6 @@ __all__ = [
     "WebhookUrlSecretRef",
     "name_on_platform",
 ]
-
-Template = Annotated[str, Field(max_length=10_000)]
-
-OnCallType = Literal[
-    "webhook",
-    "alertmanager",
-    "grafana_alerting",
-    "formatted_webhook",
-    "kapacitor",
-    "elastalert",
-    "inbound_email",
-    "maintenance",
-    "manual",
-    "zabbix",
-    "grafana",
-]
-
 
 DisplayName = Annotated[
     str,
@@ -127,76 +106,7 @@ class WebhookSpec(CamelModel):
         return self.url
 
 
-class TitleTemplates(CamelModel):
-    title: Template | None = None
-    """Title template."""
-
-
-class TitleMessageTemplates(TitleTemplates):
-    message: Template | None = None
-    """Message template."""
-
-
-class RichTemplates(TitleMessageTemplates):
-    image_url: Template | None = None
-    """Image URL template."""
-
-
-class GrafanaOnCallTemplates(CamelModel):
-    """Templates AlertSync keeps; a key left unset is left to Grafana OnCall."""
-
-    grouping_key: Template | None = None
-    """Jinja template that groups alerts into alert groups."""
-    resolve_signal: Template | None = None
-    """Jinja template that resolves an alert group."""
-    acknowledge_signal: Template | None = None
-    """Jinja template that acknowledges an alert group."""
-    source_link: Template | None = None
-    """Jinja template of the link back to the alert's source."""
-    slack: RichTemplates | None = None
-    """Slack message templates."""
-    web: RichTemplates | None = None
-    """Web UI templates."""
-    telegram: RichTemplates | None = None
-    """Telegram templates."""
-    webhook: RichTemplates | None = None
-    """Outgoing webhook templates."""
-    sms: TitleTemplates | None = None
-    """SMS templates."""
-    phone_call: TitleTemplates | None = None
-    """Phone call templates."""
-    mobile_app: TitleMessageTemplates | None = None
-    """Mobile app templates."""
-    email: TitleMessageTemplates | None = None
-    """Email templates."""
-
-
-_TEAM_ID = explained_pattern(
-    r"^T[A-Z0-9]+$", "must be a Grafana OnCall team id: T and capital letters or digits"
-)
-_CHAIN_ID = explained_pattern(
-    r"^F[A-Z0-9]+$", "must be a Grafana OnCall escalation chain id: F and capital letters or digits"
-)
-
-
-class GrafanaOnCallSpec(CamelModel):
-    type: OnCallType = "webhook"
-    """Integration type. Cannot change in place: a change deletes and re-creates the integration
-    (its link changes)."""
-    team_id: Annotated[str | None, Field(pattern=_TEAM_ID)] = None
-    """Team public id (T...). Unset: not compared."""
-    escalation_chain_id: Annotated[str | None, Field(pattern=_CHAIN_ID)] = None
-    """Escalation chain public id (F...) for the default route. Unset: not compared."""
-    templates: GrafanaOnCallTemplates | None = None
-    """Templates AlertSync keeps. A template left out is left to Grafana OnCall (not compared)."""
-
-
-# Blocks of the platforms whose adapters are still to come: kept as given, so
-# that nothing a user declares is lost, and refused at reconcile time.
-OpaqueBlock = dict[str, Any]
-
-
-class AlertIntegrationSpec(CamelModel):
+class _Head(CamelModel):
     platform_ref: PlatformRef
     """The AlertPlatform (same namespace) or ClusterAlertPlatform to use."""
     target_state: TargetState = TargetState.ENABLED
@@ -212,25 +122,12 @@ class AlertIntegrationSpec(CamelModel):
     webhook: WebhookSpec | None = None
     """Where the platform delivers to (outbound platforms: Mackerel, Confluent, ZStack): url, or
     urlSecretRef when the URL carries a credential. Exactly one of them."""
-    grafana_on_call: GrafanaOnCallSpec | None = None
-    """Grafana OnCall integration settings (productType grafana-oncall)."""
-    ilert: ILertSpec | None = None
-    """iLert alert source settings (productType ilert). The source's inbound URL (integrationUrl,
-    with its integration key) is reported in status.webhookUrl. iLert alert sources have no
-    description field, so spec.displayName (the exact name) is how AlertSync finds the source
-    again."""
-    mackerel: MackerelSpec | None = None
-    """Mackerel notification channel settings (productType mackerel). The channel delivers to
-    spec.webhook.url (required). Channels have no enable switch: targetState disabled keeps the
-    channel and its id with no events. A channel Mackerel suspended is reported as disabled, not
-    changed."""
-    confluent: ConfluentSpec | None = None
-    """Confluent Cloud notifications/v1 integration settings (productType confluent). The target
-    delivers to spec.webhook.url (required); spec.displayName may have at most 64 characters on
-    Confluent. targetState disabled deletes the integration (Confluent has no enable switch)."""
-    zstack: ZStackSpec | None = None
-    """ZStack Cloud SNS HTTP endpoint settings (productType zstack). The endpoint's name is
-    displayName, its URL webhook.url (required) and its state targetState."""
+
+
+class AlertIntegrationSpec(PlatformBlocks, _Head):
+    """An AlertIntegration's spec: the fields of _Head, then one block per product
+    (PlatformBlocks, models/products.py), then the policies below (the CRD's order)."""
+
     deletion_policy: DeletionPolicy | None = None
     """What deleting this resource does on the platform: Delete or Orphan. Unset: Delete what
     AlertSync created, Orphan what it adopted."""
@@ -250,10 +147,10 @@ class AlertIntegrationSpec(CamelModel):
         return self
 
     def platform_blocks(self) -> list[str]:
-        return [p.block for p in ProductType if getattr(self, _attr(p)) is not None]
+        return [p.block for p in ProductType if getattr(self, p.field) is not None]
 
     def block_for(self, product: ProductType) -> object | None:
-        block: object | None = getattr(self, _attr(product))
+        block: object | None = getattr(self, product.field)
         return block
 
     def name_on_platform(self, namespace: str, name: str) -> str:
@@ -264,10 +161,6 @@ def name_on_platform(display_name: str | None, namespace: str, name: str) -> str
     """The name an AlertIntegration's object has on the platform: spec.displayName, else
     `<namespace>/<name>`. The one rule, for a parsed spec and for a stored record."""
     return display_name or f"{namespace}/{name}"
-
-
-def _attr(product: ProductType) -> str:
-    return "grafana_on_call" if product is ProductType.GRAFANA_ONCALL else product.block
 
 
 _FIELD_NAME = "A field name as in the spec, e.g. displayName."

@@ -11,11 +11,11 @@ from alertsync.models.common import (
     DISPLAY_NAME_PATTERN,
     URL_PATTERN,
     CamelModel,
-    ProductType,
     stored_as_written,
 )
 from alertsync.models.condition import Conditions, Generation
 from alertsync.models.messages import explained_pattern
+from alertsync.models.products import ProductType
 
 __all__ = [
     "RESYNC_INTERVAL_PATTERN",

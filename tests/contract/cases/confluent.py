@@ -1,6 +1,11 @@
 """Confluent Cloud in the adapter contract suite."""
 
+from collections.abc import Callable
+
+import httpx
+
 from alertsim.confluent import ApiKey, ConfluentSimulator
+from alertsim.core import json_response
 from alertsync.models import ConfluentSpec, ProductType
 from tests.contract.platform_case import PlatformCase
 from tests.support.desired import Ask
@@ -14,6 +19,19 @@ def _confluent_simulator(secret: str, key_id: str | None) -> ConfluentSimulator:
     return ConfluentSimulator(keys={key_id: ApiKey(secret)}, rate=None, seed=5)
 
 
+def _hostile_page(request: httpx.Request, cursor: Callable[[], str]) -> httpx.Response:
+    at = cursor()
+    return json_response(
+        200,
+        {
+            "metadata": {
+                "next": f"http://confluent.test/notifications/v1/integrations?page_token={at}"
+            },
+            "data": [{"id": f"I{at}", "display_name": "d", "target": {"kind": "Webhook"}}],
+        },
+    )
+
+
 CASE = PlatformCase[ConfluentSimulator](
     id="confluent",
     product=ProductType.CONFLUENT,
@@ -24,6 +42,7 @@ CASE = PlatformCase[ConfluentSimulator](
     drifted_field="webhook.url",
     remove=lambda sim, id_: sim.remove(id_),
     add_foreign=lambda sim, name: str(sim.add_integration(name)["id"]),
+    hostile_page=_hostile_page,
     two_part_credentials=True,
     disable_by_delete=True,
 )

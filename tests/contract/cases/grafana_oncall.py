@@ -1,5 +1,10 @@
 """Grafana OnCall in the adapter contract suite."""
 
+from collections.abc import Callable
+
+import httpx
+
+from alertsim.core import json_response
 from alertsim.grafana_oncall import GrafanaOnCallSimulator
 from alertsync.models import GrafanaOnCallSpec, ProductType
 from tests.contract.platform_case import PlatformCase
@@ -20,6 +25,18 @@ def _add_foreign(sim: GrafanaOnCallSimulator, name: str) -> str:
     return str(sim.add_integration(name=name, team_id=free[0])["id"])
 
 
+def _hostile_page(request: httpx.Request, cursor: Callable[[], str]) -> httpx.Response:
+    at = cursor()
+    return json_response(
+        200,
+        {
+            "count": 10**6,
+            "next": f"http://oncall.test/api/v1/integrations/?page={at}&perpage=100",
+            "results": [{"id": f"C{at}", "name": f"n{at}", "type": "webhook"}],
+        },
+    )
+
+
 CASE = PlatformCase[GrafanaOnCallSimulator](
     id="grafana-oncall",
     product=ProductType.GRAFANA_ONCALL,
@@ -35,4 +52,5 @@ CASE = PlatformCase[GrafanaOnCallSimulator](
     drifted_field="grafanaOnCall.templates.groupingKey",
     remove=lambda sim, id_: sim.remove(id_),
     add_foreign=_add_foreign,
+    hostile_page=_hostile_page,
 )

@@ -9,10 +9,11 @@ from alertsync.platforms.base import PlatformAccount, PlatformAdapter
 from alertsync.platforms.confluent import client
 from alertsync.platforms.confluent.adapter import ConfluentAdapter
 from alertsync.platforms.confluent.client import ConfluentClient
+from alertsync.platforms.confluent.export import MAPPER
 from alertsync.platforms.http import PlatformHttp, Throttle
 from alertsync.redaction import register_secret
 
-__all__ = ["ConfluentAdapter", "ConfluentClient", "basic_auth", "build"]
+__all__ = ["MAPPER", "ConfluentAdapter", "ConfluentClient", "basic_auth", "build"]
 
 
 def basic_auth(key_id: str, secret: str) -> str:

@@ -6,9 +6,16 @@ from alertsync.platforms.base import PlatformAccount, PlatformAdapter
 from alertsync.platforms.grafana_oncall import client
 from alertsync.platforms.grafana_oncall.adapter import GrafanaOnCallAdapter
 from alertsync.platforms.grafana_oncall.client import GrafanaOnCallClient
+from alertsync.platforms.grafana_oncall.export import MAPPER
 from alertsync.platforms.http import PlatformHttp, Throttle
 
-__all__ = ["DEFAULT_REQUESTS_PER_MINUTE", "GrafanaOnCallAdapter", "GrafanaOnCallClient", "build"]
+__all__ = [
+    "DEFAULT_REQUESTS_PER_MINUTE",
+    "MAPPER",
+    "GrafanaOnCallAdapter",
+    "GrafanaOnCallClient",
+    "build",
+]
 
 # OnCall's public API allows 300 requests a minute per user (a sliding window):
 # stay 5 % below it (with the throttle's burst, at most 300 in any minute).

@@ -7,8 +7,9 @@ from alertsync.platforms.http import PlatformHttp, Throttle
 from alertsync.platforms.ilert import client
 from alertsync.platforms.ilert.adapter import ILertAdapter
 from alertsync.platforms.ilert.client import ILertClient
+from alertsync.platforms.ilert.export import MAPPER
 
-__all__ = ["DEFAULT_REQUESTS_PER_MINUTE", "ILertAdapter", "ILertClient", "build"]
+__all__ = ["DEFAULT_REQUESTS_PER_MINUTE", "MAPPER", "ILertAdapter", "ILertClient", "build"]
 
 # iLert allows 120 requests a minute per API key and says nothing in its answers about
 # what is left: stay 5 % below it (with the throttle's burst, at most 120 in any minute).

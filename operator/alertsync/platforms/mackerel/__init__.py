@@ -7,8 +7,9 @@ from alertsync.platforms.http import PlatformHttp, Throttle
 from alertsync.platforms.mackerel import client
 from alertsync.platforms.mackerel.adapter import MackerelAdapter
 from alertsync.platforms.mackerel.client import MackerelClient
+from alertsync.platforms.mackerel.export import MAPPER
 
-__all__ = ["MackerelAdapter", "MackerelClient", "build"]
+__all__ = ["MAPPER", "MackerelAdapter", "MackerelClient", "build"]
 
 
 def build(account: PlatformAccount, http_client: httpx.AsyncClient) -> PlatformAdapter:

@@ -10,9 +10,11 @@ from alertsync.platforms.zstack import client, errors
 from alertsync.platforms.zstack.adapter import ZStackAdapter, resource_uuid
 from alertsync.platforms.zstack.auth import AccessKeyAuth, SessionAuth
 from alertsync.platforms.zstack.client import ZStackClient
+from alertsync.platforms.zstack.export import MAPPER
 
 __all__ = [
     "DEFAULT_ACCOUNT",
+    "MAPPER",
     "ZStackAdapter",
     "ZStackClient",
     "build",

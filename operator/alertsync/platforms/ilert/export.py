@@ -11,8 +11,6 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from alertsync.export.found import Found
-from alertsync.export.mapper import Mapper, list_all
 from alertsync.models import TargetState
 from alertsync.models.ilert import (
     ALERT_CREATIONS,
@@ -22,6 +20,7 @@ from alertsync.models.ilert import (
     duration_seconds,
 )
 from alertsync.platforms.ilert.wire import ILertAlertSource
+from alertsync.platforms.mapping import Found, Mapper, list_all
 from alertsync.redaction import register_secret
 
 __all__ = ["MAPPER", "found"]

@@ -8,12 +8,11 @@ integrations belong to Confluent; they are listed to be reported, never exported
 from collections.abc import Sequence
 from typing import Any
 
-from alertsync.export.found import Found, marker_uid
-from alertsync.export.mapper import Mapper
 from alertsync.models.confluent import WRITABLE_TARGET_KINDS
 from alertsync.platforms.base import PlatformAdapter
-from alertsync.platforms.confluent import ConfluentAdapter
+from alertsync.platforms.confluent.adapter import ConfluentAdapter
 from alertsync.platforms.confluent.wire import Integration
+from alertsync.platforms.mapping import Found, Mapper, marker_uid
 
 __all__ = ["MAPPER", "found", "listing"]
 

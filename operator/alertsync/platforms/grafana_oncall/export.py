@@ -12,11 +12,10 @@ from typing import Any, get_args
 from pydantic import BaseModel
 from pydantic.alias_generators import to_camel
 
-from alertsync.export.found import Found, marker_uid
-from alertsync.export.mapper import Mapper, list_all
 from alertsync.models import TargetState
-from alertsync.models.integration import GrafanaOnCallTemplates, OnCallType
+from alertsync.models.grafana_oncall import GrafanaOnCallTemplates, OnCallType
 from alertsync.platforms.grafana_oncall.wire import OnCallIntegration
+from alertsync.platforms.mapping import Found, Mapper, list_all, marker_uid
 
 __all__ = ["MAPPER", "TYPES", "found"]
 

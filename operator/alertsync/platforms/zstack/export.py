@@ -9,9 +9,8 @@ exported (without spec.zstack.passwordSecretRef, AlertSync leaves it as it is).
 from collections.abc import Sequence
 from typing import Any
 
-from alertsync.export.found import Found, marker_uid
-from alertsync.export.mapper import Mapper, list_all
 from alertsync.models import TargetState
+from alertsync.platforms.mapping import Found, Mapper, list_all, marker_uid
 from alertsync.platforms.zstack.wire import Listed
 
 __all__ = ["MAPPER", "found"]

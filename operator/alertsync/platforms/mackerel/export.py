@@ -10,12 +10,11 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from alertsync.export.found import Found
-from alertsync.export.mapper import Mapper, list_all
 from alertsync.models import TargetState
 from alertsync.models.mackerel import MACKEREL_EVENTS
 from alertsync.platforms.mackerel.adapter import ChannelListing
 from alertsync.platforms.mackerel.wire import MackerelChannel, MackerelNotificationGroup
+from alertsync.platforms.mapping import Found, Mapper, list_all
 
 __all__ = ["MAPPER", "found"]
 

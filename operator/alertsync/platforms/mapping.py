@@ -1,14 +1,18 @@
-"""One platform object as the export sees it, whatever the platform."""
+"""What each platform's export mapper provides, and one platform object as the export sees it.
+
+A platform package's `export` module maps its listing to `Found` objects through a
+`Mapper`; `alertsync export` (export/exporting.py) turns them into AlertIntegrations.
+"""
 
 import re
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from alertsync.models import TargetState
-from alertsync.platforms.base import marker
+from alertsync.platforms.base import PlatformAdapter, marker
 
-__all__ = ["MARKER_PREFIX", "Found", "marker_uid"]
+__all__ = ["MARKER_PREFIX", "Found", "Mapper", "list_all", "marker_uid"]
 
 # "managed-by=alertsync uid=": what every object AlertSync created carries (OnCall's
 # description_short, Confluent's description, ZStack's description).
@@ -51,3 +55,17 @@ class Found:
         if self.owner_ref is not None:
             return f"AlertIntegration {self.owner_ref[0]}/{self.owner_ref[1]}"
         return None
+
+
+@dataclass(frozen=True)
+class Mapper:
+    # One listing of the account (all pages), as the adapter's `observe` accepts it:
+    # the export compares each manifest against it without another request.
+    listing: Callable[[PlatformAdapter], Awaitable[Sequence[Any]]]
+    # Every object of the listing, mapped (unsupported ones too, with the reason).
+    found: Callable[[Sequence[Any]], list[Found]]
+
+
+async def list_all(adapter: PlatformAdapter) -> Sequence[Any]:
+    """The adapter's own batched listing: what a resync reads."""
+    return await adapter.list_all()
