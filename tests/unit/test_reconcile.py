@@ -555,6 +555,19 @@ async def test_open_alerts_are_unset_where_the_platform_counts_none_or_the_objec
     assert gone.status.open_alerts is None
 
 
+async def test_a_spec_change_keeps_the_count_without_counting_again() -> None:
+    """An update changes none of the object's alerts: a mass spec change lists no alerts."""
+    world = World()
+    world.adapter.open_alert_counts = {"C1": 3}
+    first = await world.run()
+    world.adapter.open_alert_counts["C1"] = 1  # not seen until the object is observed
+    changed = await world.run({**SPEC, "displayName": "new name"}, first.status, generation=2)
+    assert world.adapter.writes[-1] == "update C1"
+    assert changed.status.open_alerts == 3
+    quiet = await world.run({**SPEC, "displayName": "new name"}, changed.status, generation=2)
+    assert quiet.status.open_alerts == 1  # the next observation counts
+
+
 async def test_a_failed_count_keeps_the_last_one_and_the_pass_succeeds() -> None:
     world = World()
     world.adapter.open_alert_counts = {"C1": 4}

@@ -89,7 +89,8 @@ class _Pass(Ledger):
             if obs is not None and obs.exists and not obs.conflicting_ids:
                 # Adapters count from one listing of open alerts shared by every
                 # pass for a few seconds (iLert, Mackerel): not a request per pass.
-                await self._count_open_alerts(obs)
+                if not self._count_kept(obs):
+                    await self._count_open_alerts(obs)
             else:
                 self.status.open_alerts = None
         return outcome
@@ -322,6 +323,16 @@ class _Pass(Ledger):
         return Outcome(self.status, tuple(self.events), released=True)
 
     # -- optional capabilities -----------------------------------------------
+
+    def _count_kept(self, obs: Observation) -> bool:
+        """Whether this pass wrote to an object already counted: the count stands until
+        the next observation (a mass spec change lists no alerts)."""
+        return (
+            self.writing
+            and not self.created
+            and self.old.open_alerts is not None
+            and obs.external_id == self.old.webhook_id
+        )
 
     async def _count_open_alerts(self, obs: Observation) -> None:
         try:

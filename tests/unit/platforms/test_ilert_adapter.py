@@ -4,6 +4,7 @@ Against the iLert simulator in process; "behind our back" changes use the simula
 methods, which skip the API (and its request log).
 """
 
+import asyncio
 import dataclasses
 from collections.abc import AsyncIterator
 from typing import Any
@@ -466,6 +467,8 @@ async def test_open_alerts_of_every_source_come_from_one_listing_of_open_alerts(
     adapter: ILertAdapter, sim: ILertSimulator
 ) -> None:
     """A resync counts every source at once: one listing, not one count request each."""
+    now = [0.0]
+    adapter.clock = lambda: now[0]
     created = await adapter.create(desired())
     id_ = created.external_id or ""
     other = sim.add_alert_source("other")
@@ -474,8 +477,7 @@ async def test_open_alerts_of_every_source_come_from_one_listing_of_open_alerts(
     sim.accept_alert(raised[0]["id"] if raised[0] else 0)
     sim.resolve_alert(raised[1]["id"] if raised[1] else 0)
     sim.requests.clear()
-    now = [0.0]
-    adapter.clock = lambda: now[0]
+    now[0] = OPEN_ALERTS_SECONDS
     assert await adapter.open_alerts(desired(external_id=id_), created) == 3
     others = dataclasses.replace(created, external_id=str(other["id"]))
     assert await adapter.open_alerts(desired(external_id=str(other["id"])), others) == 1
@@ -483,9 +485,46 @@ async def test_open_alerts_of_every_source_come_from_one_listing_of_open_alerts(
 
     sim.resolve_alerts(id_)
     assert await adapter.open_alerts(desired(external_id=id_), created) == 3  # kept 5 s
-    now[0] = OPEN_ALERTS_SECONDS
+    now[0] = 2 * OPEN_ALERTS_SECONDS
     assert await adapter.open_alerts(desired(external_id=id_), created) == 0
     assert sim.requests.snapshot() == {"GET /api/alerts": 2}
+
+
+async def test_a_source_created_a_moment_ago_counts_no_alerts_without_a_request(
+    adapter: ILertAdapter, sim: ILertSimulator
+) -> None:
+    """A mass create reports openAlerts 0 for each new source, listing no alerts."""
+    now = [0.0]
+    adapter.clock = lambda: now[0]
+    made = [
+        await adapter.create(dataclasses.replace(desired(name=f"new {n}"), uid=f"uid-{n}"))
+        for n in range(3)
+    ]
+    sim.raise_alert(made[0].external_id or "")
+    sim.requests.clear()
+    now[0] = OPEN_ALERTS_SECONDS - 0.1
+    for created in made:
+        assert await adapter.open_alerts(desired(external_id=created.external_id), created) == 0
+    assert sim.requests.snapshot() == {}
+    now[0] = OPEN_ALERTS_SECONDS
+    first = made[0]
+    assert await adapter.open_alerts(desired(external_id=first.external_id), first) == 1
+    assert sim.requests.snapshot() == {"GET /api/alerts": 1}
+
+
+async def test_concurrent_creates_check_their_escalation_policy_once(
+    adapter: ILertAdapter, sim: ILertSimulator
+) -> None:
+    await asyncio.gather(
+        *(
+            adapter.create(dataclasses.replace(desired(name=f"source {n}"), uid=f"uid-{n}"))
+            for n in range(5)
+        )
+    )
+    assert sim.requests.snapshot() == {
+        "GET /api/escalation-policies/{id}": 1,
+        "POST /api/alert-sources": 5,
+    }
 
 
 async def test_open_alerts_of_nothing_is_unknown(

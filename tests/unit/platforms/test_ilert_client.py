@@ -647,6 +647,54 @@ async def test_update_reads_everything_first_so_that_put_resets_nothing(
     assert not {"id", "integrationKey", "integrationUrl", "status", "createdAt"} & set(body)
 
 
+async def test_a_source_unchanged_since_our_last_write_is_put_without_a_read(
+    sim: ILertSimulator, clock: ManualClock
+) -> None:
+    """A mass spec change costs one PUT per source: the body comes from the last answer."""
+    sent, handle = recorder(sim)
+    client = make_client(handle, clock)
+    try:
+        made = await client.create_alert_source(
+            {"name": "first", "integrationType": "PROMETHEUS", "escalationPolicy": {"id": 1}}
+        )
+        clock.advance(1)
+        sim.patch(made.id, eventFilter="kept")  # by hand, before the listing
+        await client.list_alert_sources()
+        await client.update_alert_source(str(made.id), {"name": "second"})  # read: changed
+        clock.advance(1)
+        await client.list_alert_sources()
+        sent.clear()
+        await client.update_alert_source(str(made.id), {"name": "third"})
+    finally:
+        await client.http.client.aclose()
+    assert [request.method for request in sent] == ["PUT"]
+    assert sent[0].url.params.get_list("include") == list(INCLUDE_FIELDS)
+    after = sim.alert_source(made.id)
+    assert after is not None
+    assert (after["name"], after["eventFilter"]) == ("third", "kept")
+
+
+async def test_a_source_this_client_has_not_written_is_read_first(
+    sim: ILertSimulator, clock: ManualClock
+) -> None:
+    """After a restart nothing is kept: the first PUT of each source needs its read."""
+    made = sim.add_alert_source("first", "PROMETHEUS", summaryTemplate={"textTemplate": "t"})
+    sent, handle = recorder(sim)
+    client = make_client(handle, clock)
+    try:
+        await client.list_alert_sources()
+        sent.clear()
+        await client.update_alert_source(str(made["id"]), {"name": "second"})
+        await client.list_alert_sources()
+        await client.update_alert_source(str(made["id"]), {"name": "third"})
+    finally:
+        await client.http.client.aclose()
+    assert [request.method for request in sent] == ["GET", "PUT", "GET", "PUT"]
+    after = sim.alert_source(made["id"])
+    assert after is not None
+    assert (after["name"], after["summaryTemplate"]) == ("third", {"textTemplate": "t"})
+
+
 async def test_update_of_an_unknown_id_is_rejected_before_any_put(
     client: ILertClient, sim: ILertSimulator
 ) -> None:

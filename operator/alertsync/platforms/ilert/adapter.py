@@ -57,6 +57,10 @@ class ILertAdapter(TypedAdapter[ILertSpec, ILertAlertSource, ILertClient]):
         self._policies_seen: dict[int, float] = {}
         self._open: tuple[float, Mapping[int, int]] | None = None
         self._open_lock = asyncio.Lock()
+        # When each source was created, for OPEN_ALERTS_SECONDS: a source that new is
+        # counted 0 (it had none a moment ago), so a mass create lists no alerts.
+        self._created: dict[int, float] = {}
+        self._policy_lock = asyncio.Lock()
 
     def _default_block(self) -> ILertSpec:
         raise InvalidSpecError(
@@ -122,6 +126,9 @@ class ILertAdapter(TypedAdapter[ILertSpec, ILertAlertSource, ILertClient]):
         if not observed.exists or not (observed.external_id or "").isdigit():
             return None
         assert observed.external_id is not None
+        created = self._created.get(int(observed.external_id))
+        if created is not None and self.clock() - created < OPEN_ALERTS_SECONDS:
+            return 0
         return (await self._open_counts()).get(int(observed.external_id), 0)
 
     async def _open_counts(self) -> Mapping[int, int]:
@@ -129,6 +136,9 @@ class ILertAdapter(TypedAdapter[ILertSpec, ILertAlertSource, ILertClient]):
             if self._open is not None and self.clock() - self._open[0] < OPEN_ALERTS_SECONDS:
                 return self._open[1]
             taken = self.clock()
+            self._created = {
+                id_: at for id_, at in self._created.items() if taken - at < OPEN_ALERTS_SECONDS
+            }
             alerts = await self.client.list_alerts((), OPEN_STATES)
             counts = Counter(a.alert_source.id for a in alerts if a.alert_source is not None)
             self._open = (taken, counts)
@@ -159,22 +169,25 @@ class ILertAdapter(TypedAdapter[ILertSpec, ILertAlertSource, ILertClient]):
         """Create the source; the escalation policy is known to exist."""
         body = {"integrationType": desired.block.integration_type, **_owned(desired)}
         created = await self.client.create_alert_source(body)
+        self._created[created.id] = self.clock()
         return self._compare(desired, created, Match.ID)
 
     async def _require_policy(self, spec: ILertSpec) -> None:
         """iLert refuses a source without a valid policy; say which spec field to fix."""
         policy = spec.escalation_policy_id
-        seen = self._policies_seen.get(policy)
-        if seen is not None and self.clock() - seen < POLICY_SEEN_SECONDS:
-            return
-        if await self.client.get_escalation_policy(policy) is None:
-            self._policies_seen.pop(policy, None)
-            raise InvalidSpecError(
-                "spec.ilert.escalationPolicyId",
-                f"escalation policy {policy} does not exist on iLert (or "
-                "this API key cannot see it): use the id of an existing escalation policy",
-            )
-        self._policies_seen[policy] = self.clock()
+        # One check at a time: the creates of a mass apply wait for the first one's answer.
+        async with self._policy_lock:
+            seen = self._policies_seen.get(policy)
+            if seen is not None and self.clock() - seen < POLICY_SEEN_SECONDS:
+                return
+            if await self.client.get_escalation_policy(policy) is None:
+                self._policies_seen.pop(policy, None)
+                raise InvalidSpecError(
+                    "spec.ilert.escalationPolicyId",
+                    f"escalation policy {policy} does not exist on iLert (or "
+                    "this API key cannot see it): use the id of an existing escalation policy",
+                )
+            self._policies_seen[policy] = self.clock()
 
     def _find(self, desired: Desired, candidates: Sequence[ILertAlertSource]) -> Observation:
         named = [item for item in candidates if item.name == desired.display_name]

@@ -88,6 +88,11 @@ def _path(path: str, query: Query) -> str:
     return f"{path}?{urllib.parse.urlencode(query)}" if query else path
 
 
+def _full(path: str) -> str:
+    """`path` asking for every include-only field in the answer."""
+    return _path(path, [("include", name) for name in INCLUDE_FIELDS])
+
+
 def _filters(sources: Iterable[int], states: Iterable[str]) -> list[tuple[str, str | int]]:
     return [("sources", source) for source in sources] + [("states", state) for state in states]
 
@@ -109,16 +114,31 @@ def _writable(current: Mapping[str, Any]) -> dict[str, Any]:
 
 
 class ILertClient:
+    """The REST calls, and what a PUT needs to know to be sent without a read first.
+
+    A PUT replaces the whole source, so it must carry the include-only fields as iLert
+    has them. Every full answer (create, read, update, each asked with every `include`)
+    is kept with its `updatedAt`; while the latest listing shows that same `updatedAt`,
+    nothing was changed since, and the kept body is what the PUT sends back. Only a
+    source changed behind AlertSync's back, or unknown since a restart, is read first.
+    """
+
     def __init__(self, http: PlatformHttp) -> None:
         self.http = http
+        # id -> (updatedAt, the source as a PUT may carry it), from full answers.
+        self._bodies: dict[str, tuple[str, dict[str, Any]]] = {}
+        # id -> updatedAt, as the latest listing showed it.
+        self._listed: dict[str, str | None] = {}
 
     # -- alert sources -----------------------------------------------------------------------
 
     async def list_alert_sources(self) -> list[ILertAlertSource]:
         """Every alert source, all pages (no include-only fields: lists never carry them)."""
-        return await self._pages(
+        sources = await self._pages(
             ALERT_SOURCES, (), SOURCE_PAGE, ILertAlertSource, "list iLert alert sources"
         )
+        self._listed = {str(source.id): source.updated_at for source in sources}
+        return sources
 
     async def check(self) -> None:
         """One small authenticated read: the key is accepted and the API answers."""
@@ -137,37 +157,59 @@ class ILertClient:
             what=what,
             ok_statuses=_GONE,
         )
-        return None if response.status_code == 404 else _one(ILertAlertSource, response, what)
+        if response.status_code == 404:
+            self._forget(id_)
+            return None
+        return _one(ILertAlertSource, response, what)
 
     async def create_alert_source(self, body: Mapping[str, Any]) -> ILertAlertSource:
         what = f"create alert source {body.get('name')!r}"
-        response = await self.http.request("POST", ALERT_SOURCES, what=what, json=body)
-        return _one(ILertAlertSource, response, what)
+        response = await self.http.request("POST", _full(ALERT_SOURCES), what=what, json=body)
+        return self._kept(response, what)
 
     async def update_alert_source(self, id_: str, changes: Mapping[str, Any]) -> ILertAlertSource:
-        """PUT replaces the whole source: read it (include-only fields too), change, write.
+        """PUT replaces the whole source: send it as iLert has it, with `changes` applied.
 
-        Whatever the body leaves out goes back to its default on iLert, so the read asks
-        for every include-only field; AlertSync's own fields come from `changes`.
+        Whatever the body leaves out goes back to its default on iLert. The source as
+        iLert has it is the kept body while the latest listing shows it unchanged, else
+        a read with every include-only field.
         """
         what = f"update alert source {id_}"
-        current = await self.http.request(
-            "GET",
-            _path(f"{ALERT_SOURCES}/{id_}", [("include", name) for name in INCLUDE_FIELDS]),
-            what=what,
+        kept = self._bodies.get(id_)
+        if kept is not None and self._listed.get(id_) == kept[0]:
+            current = kept[1]
+        else:
+            current = _writable(await self._read_full(id_, what))
+        response = await self.http.request(
+            "PUT", _full(f"{ALERT_SOURCES}/{id_}"), what=what, json=current | dict(changes)
         )
-        raw = _json(current, what)
-        if not isinstance(raw, dict):
-            raise _unexpected(current, what)
-        body = _writable(raw) | dict(changes)
-        response = await self.http.request("PUT", f"{ALERT_SOURCES}/{id_}", what=what, json=body)
-        return _one(ILertAlertSource, response, what)
+        return self._kept(response, what)
 
     async def delete_alert_source(self, id_: str) -> None:
         """A second delete answers 404: already gone is success."""
+        self._forget(id_)
         await self.http.request(
             "DELETE", f"{ALERT_SOURCES}/{id_}", what=f"delete alert source {id_}", ok_statuses=_GONE
         )
+
+    async def _read_full(self, id_: str, what: str) -> dict[str, Any]:
+        response = await self.http.request("GET", _full(f"{ALERT_SOURCES}/{id_}"), what=what)
+        raw = _json(response, what)
+        if not isinstance(raw, dict):
+            raise _unexpected(response, what)
+        return raw
+
+    def _kept(self, response: httpx.Response, what: str) -> ILertAlertSource:
+        """The source a full answer carries, its body kept for the next PUT."""
+        raw = _json(response, what)
+        source = _parse(ILertAlertSource, raw, response, what)
+        if source.updated_at is not None:
+            self._bodies[str(source.id)] = (source.updated_at, _writable(raw))
+        return source
+
+    def _forget(self, id_: str) -> None:
+        self._bodies.pop(id_, None)
+        self._listed.pop(id_, None)
 
     async def get_escalation_policy(self, id_: int) -> ILertEscalationPolicy | None:
         what = f"read escalation policy {id_}"

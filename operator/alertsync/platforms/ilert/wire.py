@@ -53,6 +53,8 @@ class ILertAlertSource(CamelWireModel):
     auto_resolution_timeout: str | None = None
     alert_grouping_window: str | None = None
     teams: tuple[ILertRef, ...] = ()
+    # Changes with every change to the source, the include-only fields too.
+    updated_at: str | None = None
 
 
 class ILertResponder(CamelWireModel):
