@@ -30,6 +30,8 @@ NOTICE_SECONDS = 5.0
 # After 429s our rate drops by 30 % each, to no less than this share of the limit,
 # and wins back 1/RECOVERY_STEPS of the gap with each request that goes through.
 MIN_RATE_SHARE, RECOVERY_STEPS = 0.05, 300
+# Announced resets are whole seconds, rounded up (Confluent's X-RateLimit-Reset).
+WINDOW_ROUNDING = 1.0
 
 
 @dataclass(frozen=True)
@@ -141,21 +143,28 @@ class Throttle:
         ends = now + window.reset_seconds
         left = max(0, window.remaining - in_flight)
         same_limit = window.limit is None or window.limit == self.window_limit
+        span = window.reset_seconds
         if self.window_remaining is not None and same_limit:
-            began = self.window_ends - self.window_span
+            # Resets are whole seconds, rounded up: where the window began is known
+            # to a second. Only an answer to a request sent before that is stale; one
+            # in doubt is taken as the current window's, which can only wait longer.
+            began = self.window_ends - self.window_span - WINDOW_ROUNDING
             if sent_at is not None and sent_at < began:
                 return  # counted in a window that has ended since: nothing of ours
-            if self.window_estimated or now < self.window_ends - 1.0:
+            if self.window_estimated or now < self.window_ends - WINDOW_ROUNDING:
                 # The window we are in (answers come late and out of order):
                 # within one window the lowest count is the truest, and the
                 # newest word on when it ends wins, sooner or later.
                 left = min(self.window_remaining, left)
+                if not self.window_estimated:
+                    # Mid-window, the reset is what is left of it, not its length.
+                    span = max(self.window_span, window.reset_seconds)
         # else: the first answer, a known window that has ended, or a new limit
         # (a stricter plan, a shorter window): the newest announcement is the window.
         self.window_remaining = left
         self.window_ends = ends
         self.window_estimated = False
-        self.window_span = window.reset_seconds
+        self.window_span = span
         self.window_limit = window.limit
 
     def answered(self) -> None:

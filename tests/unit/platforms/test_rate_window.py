@@ -109,6 +109,21 @@ async def test_an_answer_from_an_ended_window_is_ignored(clock: ManualClock) -> 
     assert (throttle.window_remaining, throttle.window_ends) == (9, 36)
 
 
+async def test_an_answer_late_in_a_window_is_never_taken_for_an_ended_one(
+    clock: ManualClock,
+) -> None:
+    """A reset read mid-window is what is left of it, not its length: an answer to a request
+    sent in the window's middle still counts, and the spent window holds everything back."""
+    throttle = throttle_on(clock)
+    throttle.note_window(window(4, 10, limit=5), in_flight=0, sent_at=0)
+    clock.advance(7)
+    throttle.note_window(window(3, 3, limit=5), in_flight=0, sent_at=6.9)
+    clock.advance(0.5)
+    throttle.note_window(window(0, 3, limit=5), in_flight=0, sent_at=6.95)
+    assert (throttle.window_remaining, throttle.window_ends) == (0, 10.5)
+    assert throttle.expected_wait() == 3
+
+
 async def test_a_window_that_shrinks_while_we_run_wins_at_once(clock: ManualClock) -> None:
     """The platform moves the account from 60 per 60 s to 5 per 10 s (issue 14.5)."""
     throttle = throttle_on(clock)
