@@ -15,7 +15,7 @@ import pytest
 
 from alertsim.core import ManualClock
 from alertsim.mackerel import READ_ONLY, READ_WRITE, MackerelSimulator
-from alertsync.errors import CredentialsError, InvalidSpecError
+from alertsync.errors import CredentialsError, InvalidSpecError, PlatformUnavailableError
 from alertsync.models import CurrentState, MackerelSpec, ProductType, TargetState
 from alertsync.platforms import build_adapter
 from alertsync.platforms.base import Match
@@ -790,3 +790,35 @@ async def test_channels_created_at_once_into_one_group_all_stay_members(
         await adapter.aclose()
     members = (sim.notification_group(group) or {})["childChannelIds"]
     assert sorted(members) == sorted(str(obs.external_id) for obs in made)
+
+
+@pytest.mark.parametrize("gone", ["another", "ours"])
+async def test_a_channel_deleted_while_a_group_is_joined_is_not_a_permanent_error(
+    sim: MackerelSimulator, gone: str
+) -> None:
+    """Mackerel refuses a group naming a channel that is gone (400): read again, not Stalled."""
+    ops = sim.add_notification_group("ops")
+    other = sim.add_channel("someone's", add_to_default_group=False)["id"]
+    sim.add_to_group(ops, other)
+    joined: list[str] = []
+
+    async def vanish_before_the_put(request: httpx.Request) -> httpx.Response:
+        if request.method == "PUT" and "/notification-groups/" in request.url.path and not joined:
+            created = sim.channels()[-1]["id"]
+            joined.append(created)
+            sim.remove_channel(other if gone == "another" else created)
+        return await sim.handle(request)
+
+    account = platform_account(BASE, KEY, ProductType.MACKEREL)
+    adapter = build_adapter(account, transport=httpx.MockTransport(vanish_before_the_put))
+    try:
+        if gone == "another":
+            made = await adapter.create(desired({"notificationGroups": ["ops"]}))
+            assert made.up_to_date, made.drifted_fields
+            assert members(sim, ops) == [made.external_id]
+        else:
+            with pytest.raises(PlatformUnavailableError, match="created again"):
+                await adapter.create(desired({"notificationGroups": ["ops"]}))  # retried
+            assert members(sim, ops) == [other]
+    finally:
+        await adapter.aclose()

@@ -17,7 +17,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import ClassVar, overload
 
-from alertsync.errors import InvalidSpecError
+from alertsync.errors import (
+    InvalidSpecError,
+    PlatformRejectedError,
+    PlatformUnavailableError,
+)
 from alertsync.models import CurrentState, MackerelSpec, ProductType, TargetState
 from alertsync.platforms.base import DesiredIntegration, Match, Observation
 from alertsync.platforms.drift import Drift
@@ -169,7 +173,9 @@ class MackerelAdapter(TypedAdapter[MackerelSpec, MackerelChannel, MackerelClient
         return await self._reread(desired, id_)
 
     async def delete(self, external_id: str) -> None:
-        await self.client.delete_channel(external_id)
+        # Not while a join has read the groups: its write would name this channel.
+        async with self._group_lock:
+            await self.client.delete_channel(external_id)
 
     async def _open_alerts(self, desired: Desired, observed: Observation) -> int | None:
         """Open alerts whose monitors notify this channel through its groups."""
@@ -312,12 +318,31 @@ class MackerelAdapter(TypedAdapter[MackerelSpec, MackerelChannel, MackerelClient
         # A group is written whole (PUT): two reconciles joining channels to one group
         # at once would each drop the other's channel. One at a time, on a fresh read.
         async with self._group_lock:
-            for group in await self.client.list_notification_groups():
-                if group.id in wanted and channel_id not in group.child_channel_ids:
-                    members = (*group.child_channel_ids, channel_id)
-                    await self.client.update_notification_group(
-                        group.id, group.replacement(members)
-                    )
+            try:
+                await self._join_groups(channel_id, wanted, None)
+            except PlatformRejectedError as exc:
+                if exc.status_code != 400:
+                    raise
+                # Mackerel refuses a group naming a channel that no longer exists: one
+                # deleted behind our back since the groups were read. Once more, on a
+                # fresh read, without the channels that are gone.
+                channels = {channel.id for channel in await self.client.list_channels()}
+                if channel_id not in channels:
+                    raise PlatformUnavailableError(
+                        f"notification channel {channel_id} was deleted on Mackerel while "
+                        "AlertSync put it in its notification groups; it is created again"
+                    ) from None
+                await self._join_groups(channel_id, wanted, channels)
+
+    async def _join_groups(
+        self, channel_id: str, wanted: set[str], existing: set[str] | None
+    ) -> None:
+        for group in await self.client.list_notification_groups():
+            if group.id in wanted and channel_id not in group.child_channel_ids:
+                members = (*group.child_channel_ids, channel_id)
+                if existing is not None:
+                    members = tuple(m for m in members if m in existing or m == channel_id)
+                await self.client.update_notification_group(group.id, group.replacement(members))
 
     async def _groups_for(self, spec: MackerelSpec) -> list[MackerelNotificationGroup] | None:
         """The groups, when the spec asks for a membership (empty list: it does not)."""
