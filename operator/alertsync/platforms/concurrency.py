@@ -62,8 +62,7 @@ class AdaptiveLimit:
     async def _wake(self) -> None:
         """Let waiters look again; finished even if the caller is cancelled meanwhile."""
         if not self._changed.locked():
-            # A free lock is taken without yielding: the waiters run only after the
-            # caller's next steps (a 429's pause is set before any of them looks).
+            # A free lock is taken without yielding: a release costs no task switch.
             async with self._changed:
                 self._changed.notify_all()
             return

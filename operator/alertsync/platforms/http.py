@@ -165,13 +165,18 @@ class PlatformHttp:
             started = time.monotonic()  # latency, not the wait for a slot
             sent_at = self.throttle.clock()
             try:
-                response = await self.client.request(
-                    method, url, json=json, params=params, headers=dict(self.auth_headers)
-                )
-                code = str(response.status_code)
+                try:
+                    response = await self.client.request(
+                        method, url, json=json, params=params, headers=dict(self.auth_headers)
+                    )
+                    code = str(response.status_code)
+                finally:
+                    self.sent -= 1
+                return self._answer(response, method, url, what, sent_at, ok_statuses)
             finally:
-                self.sent -= 1
-                # 429 too: requests in flight when the budget ran out are refused together.
+                # Freed once the answer's 429 or window is taken in: a request waiting
+                # for this slot then sees the wait it announced. 429 counts as failed
+                # too: requests in flight when the budget ran out are refused together.
                 failed = code in ("timeout", "error", "429") or code.startswith("5")
                 await self.in_flight.release(slot, failed=failed)
         except httpx.TimeoutException:
@@ -191,7 +196,6 @@ class PlatformHttp:
             metrics.REQUEST_SECONDS.labels(self.platform, operation).observe(
                 time.monotonic() - started
             )
-        return self._answer(response, method, url, what, sent_at, ok_statuses)
 
     async def _slot(self, what: str) -> float:
         """An in-flight slot, taken while the platform's rate limit is still open.

@@ -10,25 +10,33 @@ from alertsync.platforms.concurrency import AdaptiveLimit
 from alertsync.platforms.http import PlatformHttp, Throttle, header_seconds
 
 
-async def test_a_request_waiting_for_a_slot_does_not_run_into_a_429_announced_meanwhile() -> None:
-    sent: list[str] = []
-    arrived, answer = asyncio.Event(), asyncio.Event()
+class Held429:
+    """One in-flight slot; every request is answered 429 (Retry-After 30 s) once let go."""
 
-    async def handler(request: httpx.Request) -> httpx.Response:
-        sent.append(request.url.path)
-        arrived.set()
-        await answer.wait()
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+        self.arrived, self.answer = asyncio.Event(), asyncio.Event()
+        self.limit = AdaptiveLimit(start=1, floor=1)
+        self.http = PlatformHttp(
+            client=httpx.AsyncClient(transport=httpx.MockTransport(self.handle)),
+            base_url="http://platform.invalid",
+            auth_headers={},
+            throttle=Throttle(None),
+            describe_error=lambda response: response.reason_phrase,
+            retry_after=lambda response: header_seconds(response, "Retry-After"),
+            in_flight=self.limit,
+        )
+
+    async def handle(self, request: httpx.Request) -> httpx.Response:
+        self.sent.append(request.url.path)
+        self.arrived.set()
+        await self.answer.wait()
         return httpx.Response(429, headers={"Retry-After": "30"})
 
-    http = PlatformHttp(
-        client=httpx.AsyncClient(transport=httpx.MockTransport(handler)),
-        base_url="http://platform.invalid",
-        auth_headers={},
-        throttle=Throttle(None),
-        describe_error=lambda response: response.reason_phrase,
-        retry_after=lambda response: header_seconds(response, "Retry-After"),
-        in_flight=AdaptiveLimit(start=1, floor=1),
-    )
+
+async def test_a_request_waiting_for_a_slot_does_not_run_into_a_429_announced_meanwhile() -> None:
+    held = Held429()
+    http, sent, arrived, answer = held.http, held.sent, held.arrived, held.answer
     first = asyncio.create_task(http.request("GET", "/a", what="read a"))
     await arrived.wait()
     # Let through by the throttle before the 429; now waiting for the only slot.
@@ -54,3 +62,20 @@ async def test_a_release_cancelled_while_waiting_for_the_lock_still_frees_its_sl
         await release
     assert limit.in_flight == 0
     await asyncio.wait_for(limit.acquire(), 1)  # the slot is there for the next request
+
+
+async def test_a_slot_is_freed_only_once_its_429_is_taken_in_even_when_freeing_waits() -> None:
+    """The pause a 429 announces is set before the slot goes to the next request, also
+    when freeing the slot has to wait for the lock its waiters are woken under."""
+    held = Held429()
+    first = asyncio.create_task(held.http.request("GET", "/a", what="read a"))
+    await held.arrived.wait()
+    second = asyncio.create_task(held.http.request("GET", "/b", what="read b"))
+    await asyncio.sleep(0.01)
+    async with held.limit._changed:  # held: the release waits to notify
+        held.answer.set()
+        for _ in range(10):
+            await asyncio.sleep(0)
+    results = await asyncio.gather(first, second, return_exceptions=True)
+    assert all(isinstance(result, RateLimitedError) for result in results)
+    assert held.sent == ["/a"]
