@@ -1,6 +1,7 @@
 """alertsync.records: what is read from a resource before (or without) parsing its spec,
 decided once, and the same as the parsed spec says."""
 
+import json
 from typing import Any
 
 import pytest
@@ -72,3 +73,28 @@ def test_a_platforms_name_and_product_are_the_parsed_specs_and_tolerate_a_bad_sp
     assert platform(spec).display_name == "oncall"
     assert platform({"productType": "pagerduty"}).product_type is None
     assert platform({}).product_type is None
+
+
+def test_records_of_separately_parsed_bodies_share_their_keys_and_short_strings() -> None:
+    """10,000 records must not each hold their own "lastTransitionTime" (memory per replica)."""
+    text = json.dumps(
+        {
+            "metadata": {"namespace": "payments", "name": "alerts", "uid": "u1"},
+            "spec": {"platformRef": {"name": "oncall"}, "displayName": "pay alerts"},
+            "status": {
+                "webhookUrl": "https://oncall.example.com/integrations/v1/webhook/" + "x" * 30,
+                "conditions": [{"type": "Ready", "lastTransitionTime": "2026-12-07T12:00:00Z"}],
+            },
+        }
+    )
+    first, second = (IntegrationRecord.from_body(json.loads(text)) for _ in range(2))
+    [one], [two] = first.status["conditions"], second.status["conditions"]
+    assert all(a is b for a, b in zip(one, two, strict=True))  # the keys
+    assert one["lastTransitionTime"] is two["lastTransitionTime"]
+    assert first.spec["platformRef"]["name"] is second.spec["platformRef"]["name"]
+    # A deep copy still: the body can change without changing the record.
+    body = json.loads(text)
+    record = IntegrationRecord.from_body(body)
+    body["status"]["conditions"][0]["type"] = "Stalled"
+    assert record.status["conditions"][0]["type"] == "Ready"
+    assert record.status == json.loads(text)["status"]
