@@ -13,6 +13,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("operator")]
 
 KEY = "e2e-ilert-key-0c5f7a21"
 OPEN = ("PENDING", "ACCEPTED")
+ONE = "/api/alert-sources/{id}"
 
 
 @pytest.fixture
@@ -118,3 +119,29 @@ def test_a_missing_escalation_policy_names_the_field_and_creates_nothing(
     sandbox.assert_quiet("pay")
     assert ilert.alert_sources() == []
     assert ilert.requests.count("POST") == 0
+
+
+def test_a_mass_rename_is_one_put_each_without_reading_the_sources(
+    sandbox: Sandbox, ilert: ILertSimulator
+) -> None:
+    """iLert's PUT replaces the whole source; the operator sends it from what it wrote
+    last, while the listing shows the source unchanged (docs/platforms/ilert.md)."""
+    names = [f"src{n}" for n in range(4)]
+    for name in names:
+        sandbox.create(
+            name,
+            platform="ilert",
+            displayName=name,
+            ilert={"integrationType": "PROMETHEUS", "escalationPolicyId": 1},
+        )
+    for name in names:
+        sandbox.wait_ready(name)
+    requests = ilert.requests
+    puts, reads = requests.count("PUT", ONE), requests.count("GET", ONE)
+    for name in names:
+        sandbox.patch_spec(name, {"displayName": f"{name} renamed"})
+    for name in names:
+        sandbox.wait_status(name, lambda s: s.get("observedGeneration") == 2 and ready(s) == "True")
+    assert sorted(s["name"] for s in ilert.alert_sources()) == sorted(f"{n} renamed" for n in names)
+    assert requests.count("PUT", ONE) - puts == len(names)
+    assert requests.count("GET", ONE) - reads == 0
