@@ -568,6 +568,33 @@ async def test_a_spec_change_keeps_the_count_without_counting_again() -> None:
     assert quiet.status.open_alerts == 1  # the next observation counts
 
 
+async def test_an_object_deleted_while_it_is_repaired_keeps_its_id_and_is_counted_next() -> None:
+    """The update's answer says the object is gone: its id is kept, and the next pass
+    counts the deletion as drift and creates it again."""
+    world = World()
+    first = await world.run()
+    world.adapter.objects["C1"].name = "renamed by hand"
+    vanishing = world.adapter.update
+
+    async def update(desired: DesiredIntegration, observed: Observation) -> Observation:
+        await vanishing(desired, observed)
+        await world.adapter.delete("C1")  # someone deletes it as the repair lands
+        return Observation.absent()
+
+    world.adapter.update = update  # type: ignore[method-assign]
+    during = await world.run(status=first.status)
+    assert isinstance(during.error, PlatformUnavailableError)
+    assert during.status.webhook_id == "C1"
+    assert during.status.drift_count == 1
+    world.adapter.update = vanishing  # type: ignore[method-assign]
+    after = await world.run(status=during.status)
+    assert after.error is None
+    assert after.status.webhook_id not in (None, "C1")
+    assert after.status.drift_count == 2
+    assert after.status.last_drift is not None
+    assert not after.status.last_drift.active
+
+
 async def test_a_failed_count_keeps_the_last_one_and_the_pass_succeeds() -> None:
     world = World()
     world.adapter.open_alert_counts = {"C1": 4}

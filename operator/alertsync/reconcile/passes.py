@@ -278,6 +278,13 @@ class _Pass(Ledger):
             await self.deps.write_status(self.status)
         self.writing = True
         repaired = await adapter.update(desired, obs)
+        if repaired.current_state is CurrentState.ABSENT:
+            # Deleted behind our back while it was written: recording "no object" would
+            # lose its id, and the next pass would create it again as new, uncounted. The
+            # next pass finds it gone instead (a drift, counted) and creates it again.
+            raise PlatformUnavailableError(
+                f"{obs.external_id} was deleted on the platform while AlertSync updated it"
+            )
         self.updated = update
         self.record_object(repaired, origin=self.status.origin or "created")
         self.status.last_op_date = self.now
