@@ -58,7 +58,7 @@ def _shared(value: Any) -> Any:
 
     Each watch event's body is parsed from JSON on its own, so 10,000 records would
     each hold their own copies of "lastTransitionTime", "Ready", "Reconciled"...:
-    about 3.5 KiB of every record's 6, and much of a replica's memory at scale.
+    about 3 KiB of a record's 6 (measured: 6.1 KiB, 2.9 shared), 30 MiB at 10,000.
     """
     if isinstance(value, Mapping):
         return {sys.intern(str(key)): _shared(item) for key, item in value.items()}
