@@ -70,8 +70,9 @@ crds: $(STAMP) ## write crds/ from the models and copy them into the chart (test
 	$(BIN)/python -m tools.crds
 	rm -f charts/alertsync/crds/alertsync.dev_*.yaml && cp crds/*.yaml charts/alertsync/crds/
 
-docs: $(STAMP) ## write docs/crd-reference.md from the CRDs and samples (a test fails when stale)
+docs: $(STAMP) ## write docs/crd-reference.md and the tables of docs/platforms/README.md (tests fail when stale)
 	$(BIN)/python -m tests.support.crd_reference
+	$(BIN)/python -m tests.support.platform_index
 
 chart: $(STAMP) ## lint and render the chart, build deploy/ with kustomize, validate everything
 	$(BIN)/pytest -q tests/manifests

@@ -44,10 +44,12 @@ import pydantic
 from alertsim import server
 from alertsim.adminroutes import AdminCollection
 from alertsim.core import ADMIN_PREFIX, Clock, Simulator, admin_body, json_response
+from alertsim.serving import Served, served
 
 __all__ = [
     "DEFAULT_KEY",
     "DEFAULT_SECRET",
+    "SERVED",
     "ApiKey",
     "ConfluentSimulator",
     "Delivery",
@@ -417,7 +419,7 @@ class ConfluentSimulator(Simulator):
         return super().fault_response(request, status)
 
     def _too_many(self, headers: dict[str, str]) -> httpx.Response:
-        # The seed documents no body for a 429; a Failure is what every other error sends.
+        # Confluent documents no body for a 429; a Failure is what every other error sends.
         error = _error(429, "too_many_requests", "Rate Limit Exceeded", "Too many requests.")
         return self._failure(
             _ApiError(429, [error], {**headers, "Retry-After": headers["X-RateLimit-Reset"]})
@@ -1011,3 +1013,20 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Serve the simulator until interrupted; prints its URL on stdout."""
     args = build_parser().parse_args(argv)
     server.run(simulator_from_args(args), args.host, args.port, name="Confluent Cloud")
+
+
+def _created(sim: ConfluentSimulator) -> Sequence[object]:
+    # Email and in-app integrations are Confluent's own.
+    return [i for i in sim.integrations() if i["target"]["kind"] not in ("RoleEmail", "UserEmail")]
+
+
+# The sandbox's row (alertsim/simulators.py collects it): deploy/samples/confluent.yaml.
+SERVED: Served = served(
+    "confluent",
+    "confluent",
+    18092,
+    "kafka-notifications",
+    main,
+    lambda: ConfluentSimulator(keys={"sandbox-confluent-key": ApiKey("sandbox-confluent-secret")}),
+    _created,
+)

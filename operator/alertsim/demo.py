@@ -3,7 +3,7 @@
 It starts the sandbox of `alertsim sandbox` (the Kubernetes emulator and the platform
 simulators on 127.0.0.1), runs the real operator (`alertsync run`) as a
 separate process, applies `deploy/samples/` with the real kubectl, changes things
-behind the operator's back on each platform, calls the seed's reconcile API with
+behind the operator's back on each platform, calls the ReconcileAlertIntegration API with
 curl, shows how AlertSync answers a bad manifest, and ends by itself.
 
 Colour only on a terminal, and never with NO_COLOR set (https://no-color.org).
@@ -29,8 +29,8 @@ from alertsim.ilert import ILertSimulator
 from alertsim.kubeapi import EmulatorThread
 from alertsim.mackerel import MackerelSimulator
 from alertsim.sandbox import Platforms
-from alertsim.simulators import SIMULATORS, ZSTACK_TOPIC
-from alertsim.zstack import ZStackSimulator
+from alertsim.simulators import SIMULATORS
+from alertsim.zstack import ZSTACK_TOPIC, ZStackSimulator
 
 # Platforms is re-exported: tests build the samples' simulators from here too.
 __all__ = ["Palette", "Platforms", "leftovers", "main", "palette"]

@@ -34,10 +34,12 @@ import pydantic
 from alertsim import server
 from alertsim.adminroutes import AdminCollection
 from alertsim.core import Clock, RateLimiter, Simulator, admin_body, json_response
+from alertsim.serving import Served, served
 
 __all__ = [
     "DEFAULT_TOKEN",
     "INTEGRATION_TYPES",
+    "SERVED",
     "GrafanaOnCallSimulator",
     "Rate",
     "Role",
@@ -1244,3 +1246,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Serve the simulator until interrupted; prints its URL on stdout."""
     args = build_parser().parse_args(argv)
     server.run(simulator_from_args(args), args.host, args.port, name="Grafana OnCall")
+
+
+# The sandbox's row (alertsim/simulators.py collects it): deploy/samples/grafana-oncall.yaml.
+SERVED: Served = served(
+    "oncall",
+    "grafana-oncall",
+    18090,
+    "payments-alerts",
+    main,
+    lambda: GrafanaOnCallSimulator(tokens={"sandbox-oncall-token": "admin"}),
+    lambda sim: sim.integrations(),
+)

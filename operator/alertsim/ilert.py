@@ -7,7 +7,7 @@ duplicate names (allowed), what happens to alerts of a deleted source (they stay
 
 What it does, in short:
 
-* ``Authorization: Bearer <key>`` (a bare key is accepted too, as the seed's examples send
+* ``Authorization: Bearer <key>`` (a bare key is accepted too, as iLert's reference examples send
   it). A missing or unknown key is 401; a key whose role may not do the call is 403. Roles
   follow iLert's user roles: ``admin`` and ``user`` may do everything, ``responder`` may
   read and act on alerts, ``stakeholder`` may only read.
@@ -54,11 +54,13 @@ import pydantic
 from alertsim import server
 from alertsim.adminroutes import AdminCollection
 from alertsim.core import AdminError, Clock, RateLimiter, Simulator, admin_body, json_response
+from alertsim.serving import Served, served
 
 __all__ = [
     "DEFAULT_KEY",
     "INCLUDE_ONLY_FIELDS",
     "INTEGRATION_TYPES",
+    "SERVED",
     "ILertSimulator",
     "Rate",
     "Role",
@@ -1609,3 +1611,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Serve the simulator until interrupted; prints its URL on stdout."""
     args = build_parser().parse_args(argv)
     server.run(simulator_from_args(args), args.host, args.port, name="iLert")
+
+
+# The sandbox's row (alertsim/simulators.py collects it): deploy/samples/ilert.yaml.
+SERVED: Served = served(
+    "ilert",
+    "ilert",
+    18091,
+    "payments-ilert",
+    main,
+    lambda: ILertSimulator(keys={"sandbox-ilert-token": "admin"}),
+    lambda sim: sim.alert_sources(),
+)

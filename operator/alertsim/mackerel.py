@@ -42,6 +42,7 @@ from alertsim.core import (
     admin_body,
     json_response,
 )
+from alertsim.serving import Served, served
 
 __all__ = [
     "CHANNEL_TYPES",
@@ -49,6 +50,7 @@ __all__ = [
     "EVENTS",
     "READ_ONLY",
     "READ_WRITE",
+    "SERVED",
     "Delivery",
     "MackerelSimulator",
     "build_parser",
@@ -215,7 +217,7 @@ class _Alert:
         return self.closed_at is None
 
     def wire(self) -> dict[str, Any]:
-        # Optional keys exist only when they apply, as the seed's table says.
+        # Optional keys exist only when they apply, as the reference's table says.
         body: dict[str, Any] = {
             "id": self.id,
             "status": self.status,
@@ -452,7 +454,7 @@ class MackerelSimulator(Simulator):
         matching = [alert for alert in ordered if with_closed or alert.open]
         page = matching[:limit]
         body: dict[str, Any] = {"alerts": [alert.wire() for alert in page]}
-        # Present only when more alerts remain (the seed: "when there are 101 or more").
+        # Present only when more alerts remain (the reference: "when there are 101 or more").
         if len(matching) > limit:
             body["nextId"] = page[-1].id
         return json_response(200, body)
@@ -1166,3 +1168,19 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Serve the simulator until interrupted; prints its URL on stdout."""
     args = build_parser().parse_args(argv)
     server.run(simulator_from_args(args), args.host, args.port, name="Mackerel")
+
+
+def _created(sim: MackerelSimulator) -> Sequence[object]:
+    return [c for c in sim.channels() if c["type"] == "webhook"]
+
+
+# The sandbox's row (alertsim/simulators.py collects it): deploy/samples/mackerel.yaml.
+SERVED: Served = served(
+    "mackerel",
+    "mackerel",
+    18093,
+    "checkout-alerts",
+    main,
+    lambda: MackerelSimulator(keys={"sandbox-mackerel-key": READ_WRITE}),
+    _created,
+)

@@ -1,11 +1,11 @@
 """`alertsim sandbox` (`make sandbox`): the whole sandbox on 127.0.0.1, until Ctrl-C.
 
 It serves the Kubernetes API emulator with AlertSync's CRDs installed, the platform
-simulators (alertsim/simulators.py) on the ports and with the credentials that
-`deploy/samples/` names (ZStack with the samples' SNS topic), and the webhook receiver the samples
-deliver to; it writes a kubeconfig and prints how to use it. Then, in another
-terminal, `kubectl apply -f deploy/samples/` and `alertsync run -A` make every
-sample Ready. `make demo` runs the same sandbox with a script on top.
+simulators (alertsim/simulators.py: each simulator module's SERVED row) on the ports and
+with the credentials that `deploy/samples/` names (ZStack with the samples' SNS topic), and
+the webhook receiver the samples deliver to; it writes a kubeconfig and prints how to use
+it. Then, in another terminal, `kubectl apply -f deploy/samples/` and `alertsync run -A`
+make every sample Ready. `make demo` runs the same sandbox with a script on top.
 
 The samples hold placeholders (`sandbox-oncall-token`, ...): real accounts put their
 own values in those Secrets; here the simulators accept exactly these.
@@ -27,7 +27,9 @@ from alertsim.core import Simulator
 from alertsim.kubeapi import DEFAULT_PORT, EmulatorThread, StrictEmulator
 from alertsim.receiver import Receiver
 from alertsim.server import SimulatorThread
-from alertsim.simulators import SIMULATORS, ZSTACK_TOPIC, Running
+from alertsim.serving import Running
+from alertsim.simulators import SIMULATORS
+from alertsim.zstack import ZSTACK_TOPIC
 
 __all__ = [
     "RECEIVER_PORT",

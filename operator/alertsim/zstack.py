@@ -40,12 +40,15 @@ import pydantic
 from alertsim import server
 from alertsim.adminroutes import AdminCollection
 from alertsim.core import AdminError, Clock, Simulator, admin_body, json_response
+from alertsim.serving import Served, served
 
 __all__ = [
     "CONTEXT_PATH",
     "DEFAULT_ACCOUNT",
     "DEFAULT_PASSWORD",
+    "SERVED",
     "SYSTEM_PLATFORM_UUID",
+    "ZSTACK_TOPIC",
     "Delivery",
     "ZStackSimulator",
     "main",
@@ -1329,3 +1332,20 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Serve the simulator until interrupted; prints its URL on stdout."""
     args = build_parser().parse_args(argv)
     server.run(simulator_from_args(args), args.host, args.port, name="ZStack")
+
+
+# The samples' SNS topic (spec.zstack.topicUuids in deploy/samples/zstack.yaml).
+ZSTACK_TOPIC = "5d0c8a1e3f2b4c6d9e7f0a1b2c3d4e5f"
+
+# The sandbox's row (alertsim/simulators.py collects it): deploy/samples/zstack.yaml.
+SERVED: Served = served(
+    "zstack",
+    "zstack",
+    18094,
+    "storage-alarms",
+    main,
+    lambda: ZStackSimulator(
+        accounts={"admin": "sandbox-zstack-password"}, topics={ZSTACK_TOPIC: "alarms"}
+    ),
+    lambda sim: sim.endpoints(),
+)

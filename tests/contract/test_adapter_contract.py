@@ -1,7 +1,7 @@
 """The adapter contract (base.py, models-of-style 7.3), one scenario suite for every platform.
 
-Each platform joins with one module in `tests/contract/cases/` defining its `PlatformCase`:
-how to build its simulator, what a DesiredIntegration for it looks like, and how to change
+Each platform joins with its module in `tests/platforms/`, whose `CASE` (a `PlatformCase`)
+says how to build its simulator, what a DesiredIntegration for it looks like, and how to change
 or delete its object behind our back. The scenarios themselves never name a platform.
 """
 
@@ -17,8 +17,8 @@ from alertsync.errors import CredentialsError, PlatformUnavailableError, RateLim
 from alertsync.models import CurrentState, TargetState
 from alertsync.platforms.base import DesiredIntegration, Match, PlatformAdapter
 from alertsync.retry import THROTTLE_FIRST
-from tests.contract.cases import CASES
-from tests.contract.platform_case import TOKEN, WRONG, PlatformCase
+from tests.platforms import CASES
+from tests.platforms.case import TOKEN, WRONG, PlatformCase
 
 UID = "5a1f0c9e-2b7d-4e3a-8c6f-0d9e8b7a0001"
 OTHER_UID = "5a1f0c9e-2b7d-4e3a-8c6f-0d9e8b7a0002"

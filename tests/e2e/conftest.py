@@ -13,8 +13,8 @@ from kopf.testing import KopfRunner
 from alertsim.grafana_oncall import GrafanaOnCallSimulator
 from alertsim.kubeapi import ApiCall, EmulatorThread, StrictEmulator
 from alertsim.server import SimulatorThread
-from tests.e2e.platforms import ROWS
-from tests.e2e.platforms.row import PlatformRow
+from tests.platforms import ROWS
+from tests.platforms.row import PlatformRow
 from tests.support.sandbox import ROOT, TOKEN, Sandbox, running_operator
 
 
@@ -67,7 +67,7 @@ def no_secret_in_logs(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
 
 @pytest.fixture(params=ROWS, ids=[row.id for row in ROWS])
 def row(request: pytest.FixtureRequest) -> PlatformRow[Any]:
-    """Each platform of the suite in turn (tests/e2e/platforms/)."""
+    """Each platform of the suite in turn (the `ROW` of each module in tests/platforms/)."""
     chosen: PlatformRow[Any] = request.param
     return chosen
 

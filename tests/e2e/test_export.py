@@ -27,10 +27,10 @@ from alertsim.zstack import ZStackSimulator
 from alertsync import cli
 from alertsync.export import ANNOTATION
 from alertsync.platforms.base import marker
-from tests.e2e.platforms import ROWS
-from tests.e2e.platforms.mackerel import GROUP
-from tests.e2e.platforms.row import RECEIVER, PlatformRow
-from tests.e2e.platforms.zstack import TOPIC
+from tests.platforms import ROWS
+from tests.platforms.mackerel import GROUP
+from tests.platforms.row import RECEIVER, PlatformRow
+from tests.platforms.zstack import TOPIC
 from tests.support.sandbox import Sandbox, ready, running_operator
 from tests.support.waiting import wait_for
 

@@ -1,15 +1,16 @@
 """Every platform end to end through the operator: one scenario suite, a row per platform.
 
-Each row (tests/e2e/platforms/) brings its simulator, credentials, spec and the drifts a
-person can make behind AlertSync's back; the scenarios never name a platform. Platform-only
-behaviour (open alerts, delivery tests...) is in each platform's own e2e file.
+Each row (the `ROW` of tests/platforms/<name>.py) brings its simulator, credentials, spec
+and the drifts a person can make behind AlertSync's back; the scenarios never name a
+platform. Platform-only behaviour (open alerts, delivery tests...) is in each platform's own
+e2e file.
 """
 
 from typing import Any
 
 import pytest
 
-from tests.e2e.platforms.row import PlatformRow
+from tests.platforms.row import PlatformRow
 from tests.support.sandbox import Sandbox, ready, reason
 from tests.support.waiting import wait_for
 

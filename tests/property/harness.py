@@ -16,7 +16,7 @@ from alertsync import redaction
 from alertsync.platforms import build_adapter
 from alertsync.platforms.base import PlatformAdapter
 from alertsync.platforms.http import PlatformHttp
-from tests.contract.platform_case import PlatformCase
+from tests.platforms.case import PlatformCase
 from tests.support.transport import Handler
 
 __all__ = ["Handler", "LoopGuard", "build", "http_of", "own_secrets"]

@@ -24,8 +24,8 @@ from alertsync.errors import (
 from alertsync.models import ProductType, TargetState
 from alertsync.platforms.base import PlatformAdapter
 from alertsync.platforms.http import MAX_RESPONSE_BYTES
-from tests.contract.cases import CASES
-from tests.contract.platform_case import USERNAME, PlatformCase
+from tests.platforms import CASES
+from tests.platforms.case import USERNAME, PlatformCase
 from tests.property.harness import build, own_secrets
 from tests.property.strategies import leaks
 

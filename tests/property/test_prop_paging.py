@@ -24,8 +24,8 @@ from alertsync.errors import AlertSyncError, PlatformUnavailableError
 from alertsync.platforms import PLATFORMS
 from alertsync.platforms.base import PlatformAdapter
 from alertsync.platforms.http import MAX_PAGES
-from tests.contract.cases import CASES
-from tests.contract.platform_case import PlatformCase
+from tests.platforms import CASES
+from tests.platforms.case import PlatformCase
 from tests.property.harness import LoopGuard, build, http_of
 from tests.property.strategies import property_settings
 

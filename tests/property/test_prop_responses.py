@@ -33,8 +33,8 @@ from alertsim.core import ManualClock, Simulator
 from alertsync.errors import AlertSyncError
 from alertsync.models import CurrentState, ProductType, TargetState
 from alertsync.platforms.base import DesiredIntegration, Match, Observation, PlatformAdapter
-from tests.contract.cases import CASES
-from tests.contract.platform_case import USERNAME, PlatformCase
+from tests.platforms import CASES
+from tests.platforms.case import USERNAME, PlatformCase
 from tests.property.harness import LoopGuard, build, own_secrets
 from tests.property.strategies import (
     Json,
