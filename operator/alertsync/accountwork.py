@@ -174,8 +174,10 @@ class AccountWork:
         """Look at the queue again (jobs were made ready outside submit)."""
         self._changed.set()
 
-    def submit(self, uid: str, namespace: str, work: Work, name: str = "") -> Job:
-        job = self.queue.put(uid, namespace, work, name)
+    def submit(
+        self, uid: str, namespace: str, work: Work, name: str = "", *, fresh: bool = False
+    ) -> Job:
+        job = self.queue.put(uid, namespace, work, name, fresh=fresh)
         self._changed.set()
         return job
 

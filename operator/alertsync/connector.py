@@ -1,8 +1,10 @@
 """Platform accounts: from an AlertPlatform and its Secret to a usable adapter.
 
 One connection per platform resource, rebuilt when its spec or its credentials
-change; the Secret is re-read on every resync, so every path (a queued pass, a
-pass a person asked for, the resync) uses the same, current credentials.
+change. The Secret is re-read on every resync and before every pass a person asked
+for (`alertsync reconcile`, the ReconcileAlertIntegration API), so no path uses
+credentials older than the last resync, and a requested pass none older than the
+Secret.
 """
 
 import asyncio
@@ -110,7 +112,11 @@ class Connector:
         connection = self.connections.get(key)
         return None if connection is None else connection.adapter
 
-    async def resolve(self, ref: PlatformRef, namespace: str) -> PlatformAccount:
+    async def resolve(
+        self, ref: PlatformRef, namespace: str, *, refresh: bool = False
+    ) -> PlatformAccount:
+        """The account `ref` names; refresh: re-read its Secret first (a pass a person
+        asked for must not use credentials older than the Secret)."""
         key = platform_key(ref.kind.value, namespace, ref.name)
         record = await self.platform(key)
         if record is None:
@@ -118,7 +124,7 @@ class Connector:
             raise InvalidSpecError(
                 "spec.platformRef.name", f"{ref.kind.value} {ref.name!r} not found{where}"
             )
-        account = await self.account(record)
+        account = await self.account(record, refresh=refresh)
         selector = account.namespace_selector
         if selector is not None and not selector.matches(
             await self.kube.read_namespace_labels(namespace)

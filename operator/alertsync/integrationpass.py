@@ -8,10 +8,12 @@ from alertsync import metrics
 from alertsync.connector import Connector
 from alertsync.errors import PermissionDeniedError
 from alertsync.kube import Kube
-from alertsync.models import AlertIntegrationStatus
+from alertsync.models import AlertIntegrationStatus, PlatformRef
+from alertsync.platforms.base import PlatformAccount
 from alertsync.reconcile import Dependencies, Event, IntegrationResource, Outcome, reconcile
 from alertsync.records import IntegrationRecord
 from alertsync.redaction import redact
+from alertsync.stalls import Stalls
 from alertsync.statuswriter import StatusWriter
 
 __all__ = ["Listing", "PassRunner", "PostEvent"]
@@ -24,9 +26,14 @@ Listing = Callable[[Callable[[], Awaitable[Sequence[object]]]], Awaitable[Sequen
 
 class PassRunner:
     def __init__(
-        self, kube: Kube, connector: Connector, statuses: StatusWriter, post_event: PostEvent
+        self,
+        kube: Kube,
+        connector: Connector,
+        statuses: StatusWriter,
+        stalls: Stalls,
+        post_event: PostEvent,
     ) -> None:
-        self.kube, self.connector, self.statuses = kube, connector, statuses
+        self.kube, self.connector, self.statuses, self.stalls = kube, connector, statuses, stalls
         self.post_event = post_event
         # Integrations whose deletion finished: no later pass may act on them.
         self.released: set[str] = set()
@@ -49,9 +56,8 @@ class PassRunner:
             status = self.statuses.status_of(record)
             if record.uid in self.released:
                 return Outcome(status, released=True)
-            outcome = await reconcile(
-                _resource(record, status), self._dependencies(record, listing, heartbeat, may_write)
-            )
+            deps = self._dependencies(record, status, listing, heartbeat, may_write)
+            outcome = await reconcile(_resource(record, status), deps)
             if outcome.deferred or (quiet and outcome.error is not None):
                 return outcome
             if outcome.wrote and outcome.error is None:
@@ -70,19 +76,25 @@ class PassRunner:
     def _dependencies(
         self,
         record: IntegrationRecord,
+        status: AlertIntegrationStatus,
         listing: Listing | None,
         heartbeat: bool,
         may_write: Callable[[], bool],
     ) -> Dependencies:
+        asked = record.requested_at not in (None, status.last_handled_reconcile_at)
+
         async def write(new: AlertIntegrationStatus) -> None:
             await self.statuses.write(record, new, heartbeat=heartbeat)
 
+        async def resolve(ref: PlatformRef, namespace: str) -> PlatformAccount:
+            return await self.connector.resolve(ref, namespace, refresh=asked)
+
         return Dependencies(
-            resolve_platform=self.connector.resolve,
+            resolve_platform=resolve,
             adapter_for=self.connector.adapter_for,
             write_status=write,
             may_write=may_write,
-            read_secret=self.kube.read_secret,
+            read_secret=self.stalls.reader(record.uid),
             listing=None if listing is None else (lambda adapter: listing(adapter.list_all)),
         )
 

@@ -35,6 +35,7 @@ from alertsync.platformstatus import platform_status
 from alertsync.reconcile import Outcome
 from alertsync.records import IntegrationRecord, PlatformKey, PlatformRecord
 from alertsync.retry import RETRY_UNREADY
+from alertsync.stalls import Stalls
 from alertsync.statuswriter import StatusWriter
 from alertsync.wakeups import Wakeups
 from alertsync.watchcache import WatchCache
@@ -64,11 +65,10 @@ class Runtime:
         self.cache = WatchCache()
         self.connector = Connector(kube, config, self.cache, transport)
         self.statuses = StatusWriter(kube)
-        self.passes = PassRunner(kube, self.connector, self.statuses, post_event)
+        self.stalls = Stalls(self.connector.version, kube.read_secret)
+        self.passes = PassRunner(kube, self.connector, self.statuses, self.stalls, post_event)
         self.released = self.passes.released
         self.accounts: dict[PlatformKey, AccountWork] = {}
-        # Stalled integrations: the (generation, platform version) they stalled at.
-        self.stalls: dict[str, tuple[int, int]] = {}
         self.wakeups = Wakeups()
         # The platform version each account's queue last ran against.
         self.queued_against: dict[PlatformKey, int] = {}
@@ -79,7 +79,7 @@ class Runtime:
         self.cache.track_integration(record, gone=gone)
         if gone:
             self.released.discard(record.uid)
-            self.stalls.pop(record.uid, None)
+            self.stalls.forget(record.uid)
             work = self.accounts.get(record.platform)
             if work is not None:
                 work.forget(record.uid)
@@ -119,16 +119,17 @@ class Runtime:
         asked = record.requested_at is not None and record.requested_at != stored.get(
             "lastHandledReconcileAt"
         )
-        if stored.get("observedGeneration") != record.generation:
-            self.stalls.pop(record.uid, None)
+        fresh = stored.get("observedGeneration") != record.generation
+        if fresh:
+            self.stalls.forget(record.uid)
             work = Work.CHANGE if stored.get("webhookId") else Work.CREATE
         elif asked:
-            work = Work.CHANGE
-        elif self._stalled(record):
+            work, fresh = Work.CHANGE, True
+        elif await self.stalls.stalled(record):
             return
         else:
             work = Work.OBSERVE  # a restart: compare with the listing, write what is wrong
-        await self._queue(record, work)
+        await self._queue(record, work, fresh=fresh)
 
     async def delete(self, record: IntegrationRecord) -> Outcome | None:
         """The deletion's pass; None when the resource was already released."""
@@ -144,7 +145,7 @@ class Runtime:
 
     def forget(self, uid: str) -> None:
         self.statuses.forget(uid)
-        self.stalls.pop(uid, None)
+        self.stalls.forget(uid)
 
     async def poll(self, record: IntegrationRecord) -> Outcome:
         """One targeted pass, now: per-object polling (the benchmark's baseline)."""
@@ -175,13 +176,15 @@ class Runtime:
             return None
         return self.account_work(record.platform)
 
-    async def _queue(self, record: IntegrationRecord, work_kind: Work) -> None:
+    async def _queue(
+        self, record: IntegrationRecord, work_kind: Work, *, fresh: bool = False
+    ) -> None:
         work = await self._work_for(record)
         if work is None:
             outcome = await self.passes.run(record, listing=None)
-            self._note_stall(record, outcome)
+            self.stalls.note(record, outcome)
             return
-        job = work.submit(record.uid, record.namespace, work_kind, record.display_name)
+        job = work.submit(record.uid, record.namespace, work_kind, record.display_name, fresh=fresh)
         if job.work is not Work.OBSERVE and not job.announced:
             await self._announce_queued(record, work, job)
 
@@ -256,20 +259,8 @@ class Runtime:
             and isinstance(outcome.error, RateLimitedError)
         ):
             job.announced = True
-        self._note_stall(record, outcome)
+        self.stalls.note(record, outcome)
         return outcome
-
-    def _stalled(self, record: IntegrationRecord) -> bool:
-        return self.stalls.get(record.uid) == (
-            record.generation,
-            self.connector.version(record.platform),
-        )
-
-    def _note_stall(self, record: IntegrationRecord, outcome: Outcome | None) -> None:
-        if outcome is not None and outcome.error is not None and outcome.error.permanent:
-            self.stalls[record.uid] = (record.generation, self.connector.version(record.platform))
-        else:
-            self.stalls.pop(record.uid, None)
 
     # -- one platform's resync ------------------------------------------------------------
 
@@ -347,7 +338,7 @@ class Runtime:
         async def one(integration: IntegrationRecord) -> None:
             if (
                 integration.uid in work.queue
-                or self._stalled(integration)
+                or await self.stalls.stalled(integration)
                 or work.written_since(integration.uid, listed_at)
             ):
                 return  # queued, left alone, or newer than this listing
@@ -357,7 +348,7 @@ class Runtime:
                 kind = Work.REPAIR if outcome.status.webhook_id else Work.CREATE
                 await self._queue(integration, kind)
             else:
-                self._note_stall(integration, outcome)
+                self.stalls.note(integration, outcome)
 
         await asyncio.gather(*(one(i) for i in integrations))
 
@@ -377,12 +368,16 @@ class Runtime:
         platform = self.cache.platform_by_uid(uid)
         if platform is None:
             return None
+        with contextlib.suppress(AlertSyncError):
+            # Asked for by a person: not with credentials older than the Secret (a
+            # failure is remembered and each pass reports it).
+            await self.connector.account(platform, refresh=True)
         work = self.account_work(platform.key)
         ahead = work.queue.ready()
         integrations = [i for i in self.cache.integrations_of(platform.key) if not i.deleting]
         waits = []
         for integration in integrations:
-            self.stalls.pop(integration.uid, None)
+            self.stalls.forget(integration.uid)
             waits.append(work.waiter(integration.uid))
             work.submit(
                 integration.uid, integration.namespace, Work.CHANGE, integration.display_name

@@ -59,6 +59,9 @@ class Job:
     name: str = ""
     # Failed attempts since the last success or the last change: the backoff's input.
     attempt: int = 0
+    # Asked for by a person (a new generation, a deletion, a requested pass): it
+    # starts without the backoff of the attempts before it.
+    fresh: bool = field(default=False, compare=False)
     # Set when a status already says this job waits (Queued, RateLimited): once only.
     announced: bool = field(default=False, compare=False)
     rate_limited: bool = field(default=False, compare=False)
@@ -82,23 +85,31 @@ class WorkQueue:
     def __contains__(self, uid: str) -> bool:
         return uid in self.jobs or uid in self.running
 
-    def put(self, uid: str, namespace: str, work: Work, name: str = "") -> Job:
-        """Queue `work` for `uid` now, or make its queued job at least as urgent."""
+    def put(
+        self, uid: str, namespace: str, work: Work, name: str = "", *, fresh: bool = False
+    ) -> Job:
+        """Queue `work` for `uid` now, or make its queued job at least as urgent.
+
+        fresh: a person asked for it (DELETE and CHANGE always are), so a backoff
+        earned by the attempts before it no longer applies.
+        """
+        fresh = fresh or work in URGENT
         if uid in self.running:
             later = self.again.get(uid)
             if later is None or work < later.work:
                 self.again[uid] = Job(uid, namespace, work, self.clock(), name)
+            self.again[uid].fresh |= fresh
             return self.again[uid]
         job = self.jobs.get(uid)
         if job is None:
-            job = self.jobs[uid] = Job(uid, namespace, work, self.clock(), name)
+            job = self.jobs[uid] = Job(uid, namespace, work, self.clock(), name, fresh=fresh)
             self._lane(job).append(uid)
             return job
         job.name = name or job.name
-        if uid in self.delayed_until and work in URGENT:
+        if uid in self.delayed_until and fresh:
             # A person changed something: the backoff of the old attempt is moot.
             del self.delayed_until[uid]
-            job.work, job.attempt = work, 0
+            job.work, job.attempt = min(work, job.work), 0
             self._lane(job).append(uid)
         elif work < job.work:
             if uid not in self.delayed_until:
@@ -113,7 +124,7 @@ class WorkQueue:
         """Queue `job` again after `delay` seconds (its attempt counted)."""
         self.running.pop(job.uid, None)
         newer = self.again.pop(job.uid, None)
-        if newer is not None and newer.work in URGENT:
+        if newer is not None and newer.fresh:
             self.jobs[job.uid] = newer  # a change arrived meanwhile: no backoff
             self._lane(newer).append(job.uid)
             return

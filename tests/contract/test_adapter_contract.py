@@ -6,15 +6,24 @@ or delete its object behind our back. The scenarios themselves never name a plat
 """
 
 import dataclasses
+import time
 from collections.abc import AsyncIterator
+from email.utils import formatdate
 from typing import Any
 
+import httpx
 import pytest
 
 from alertsim.core import Simulator
 from alertsync import metrics
-from alertsync.errors import CredentialsError, PlatformUnavailableError, RateLimitedError
+from alertsync.errors import (
+    CredentialsError,
+    PlatformRejectedError,
+    PlatformUnavailableError,
+    RateLimitedError,
+)
 from alertsync.models import CurrentState, TargetState
+from alertsync.platforms import build_adapter
 from alertsync.platforms.base import DesiredIntegration, Match, PlatformAdapter
 from alertsync.retry import THROTTLE_FIRST
 from tests.platforms import CASES
@@ -292,6 +301,27 @@ async def test_a_429_carries_the_platforms_wait(
     no_token(caught.value)
 
 
+async def test_a_retry_after_given_as_an_http_date_is_the_wait_until_then(
+    case: PlatformCase[Any], sim: Simulator
+) -> None:
+    """RFC 9110 allows Retry-After as a date; every client that reads the header takes it."""
+
+    async def dated_429(request: httpx.Request) -> httpx.Response:
+        answer = await sim.handle(request)
+        if request.method == "GET" and answer.status_code == 200:
+            then = formatdate(time.time() + 60, usegmt=True)
+            return httpx.Response(429, headers={"Retry-After": then}, json={})
+        return answer
+
+    adapter = build_adapter(case.account(), transport=httpx.MockTransport(dated_429))
+    try:
+        with pytest.raises(RateLimitedError) as caught:
+            await adapter.observe(want(case))
+    finally:
+        await adapter.aclose()
+    assert 55 <= caught.value.retry_after <= 61
+
+
 async def test_a_rejected_token_is_a_credentials_error_without_the_token(
     case: PlatformCase[Any], sim: Simulator
 ) -> None:
@@ -325,3 +355,28 @@ async def test_requests_are_counted_under_the_platforms_own_label(
     before = sent()
     await adapter.check()
     assert sent() > before
+
+
+async def test_an_object_deleted_before_its_repair_is_reported_absent_not_created_again(
+    case: PlatformCase[Any], adapter: PlatformAdapter, sim: Simulator
+) -> None:
+    """Absent means a drift to count and a create: the reconciler's decision, not the adapter's."""
+    created = await adapter.create(want(case))
+    assert created.external_id
+    case.drift(sim, created.external_id)
+    spec = want(case, external_id=created.external_id)
+    seen = await adapter.observe(spec)
+    assert not seen.up_to_date
+    case.remove(sim, created.external_id)
+    sim.requests.clear()
+
+    try:
+        answer = await adapter.update(spec, seen)
+    except PlatformRejectedError as exc:
+        gone = exc.status_code == 404  # the reconciler reads again to tell it from a spec error
+    except (PlatformUnavailableError, RateLimitedError):
+        gone = True  # a temporary failure is as good: the next pass finds the object gone
+    else:
+        gone = answer.current_state is CurrentState.ABSENT
+    assert gone
+    assert sim.requests.count("POST") == 0

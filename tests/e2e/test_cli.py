@@ -159,6 +159,26 @@ def test_reconcile_asks_for_a_pass_and_prints_its_outcome(sandbox: Sandbox) -> N
     assert "AlertIntegration default/nope not found" in missing.stderr
 
 
+@pytest.mark.usefixtures("operator")
+def test_reconcile_reads_the_secret_as_it_is_now_not_as_the_last_resync_saw_it(
+    sandbox: Sandbox,
+) -> None:
+    sandbox.apply_platform(resync="1h")  # the resync will not re-read the Secret
+    sandbox.create("pay", displayName="pay")
+    webhook = sandbox.wait_ready("pay")["webhookId"]
+    sandbox.k8s.update_object(
+        "secrets", "oncall-token", {"data": {"token": None}}, namespace="default"
+    )
+    sandbox.oncall.rename(webhook, "renamed by hand")
+
+    done = alertsync("reconcile", "pay", kubeconfig=str(sandbox.kubeconfig))
+
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "CredentialsMissing" in done.stdout
+    assert sandbox.oncall.get(webhook)["name"] == "renamed by hand"  # type: ignore[index]
+    assert sandbox.oncall.requests.count("PUT") == 0
+
+
 # -- --kubeconfig and --context, as kubectl takes them -------------------------------------
 
 

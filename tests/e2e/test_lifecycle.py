@@ -195,7 +195,8 @@ def test_reconcile_requested_annotation_runs_a_pass_at_once(sandbox: Sandbox) ->
         "alertintegrations", "pay", {"metadata": {"annotations": annotation}}, namespace="default"
     )
     sandbox.wait_status("pay", lambda s: s["driftCount"] == 1, timeout=10)
-    assert sandbox.oncall.get(webhook)["name"] == "pay"  # type: ignore[index]
+    # The drift is counted (and written) before its repair is sent.
+    wait_for(lambda: sandbox.oncall.get(webhook)["name"] == "pay", timeout=10)  # type: ignore[index]
 
 
 @pytest.mark.usefixtures("operator")
@@ -205,3 +206,22 @@ def test_platform_change_reconciles_its_integrations(sandbox: Sandbox) -> None:
     sandbox.wait_ready("pay")
     sandbox.patch_platform({"displayName": "OnCall renamed"})
     sandbox.wait_status("pay", lambda s: s["platformName"] == "OnCall renamed", timeout=10)
+
+
+@pytest.mark.usefixtures("operator")
+def test_an_edit_made_while_creates_fail_is_applied_at_once_not_after_the_backoff(
+    sandbox: Sandbox,
+) -> None:
+    sandbox.apply_platform(resync="1h")
+    sandbox.oncall.faults.fail(503, method="POST", times=None)
+    sandbox.create("pay", displayName="pay")
+    # Three failed creates: the next attempt would wait 20 s (5 s doubling, ±20 %).
+    wait_for(lambda: sandbox.oncall.requests.count("POST") >= 3, timeout=30)
+    sandbox.oncall.faults.clear()
+    sandbox.patch_spec("pay", {"displayName": "pay v2"})
+    status = sandbox.wait_status(
+        "pay",
+        lambda s: ready(s) == "True" and s.get("observedGeneration") == 2,
+        timeout=10,
+    )
+    assert sandbox.oncall.get(status["webhookId"])["name"] == "pay v2"  # type: ignore[index]

@@ -130,3 +130,29 @@ def test_credentials_in_the_webhook_url_reach_the_platform_but_are_shown_masked(
     # The spec is the user's own; what AlertSync writes shows the URL masked.
     assert token not in str(sandbox.status("pay"))
     assert token not in str(sandbox.events("pay"))
+
+
+def test_a_url_fixed_in_its_secret_ends_the_stall_without_a_spec_change(
+    sandbox: Sandbox, mackerel: MackerelSimulator
+) -> None:
+    """Stalled waits for what the pass read to change: the Secret it names counts too."""
+    sandbox.add_secret("pay-webhook", {"url": "not a url"})
+    sandbox.create(
+        "pay",
+        platform="mackerel",
+        displayName="payments",
+        webhook={"urlSecretRef": {"name": "pay-webhook", "key": "url"}},
+        mackerel={"events": ["alert"]},
+    )
+    status = sandbox.wait_status("pay", lambda s: reason(s) == "InvalidSpec")
+    assert "spec.webhook.urlSecretRef" in status["conditions"][0]["message"]
+    listings = mackerel.requests.count("GET")
+    wait_for(lambda: mackerel.requests.count("GET") >= listings + 2, timeout=15)  # resyncs
+    assert mackerel.requests.count("POST") == 0
+
+    sandbox.k8s.update_object(
+        "secrets", "pay-webhook", {"stringData": {"url": RECEIVER}}, namespace="default"
+    )
+    status = sandbox.wait_ready("pay", timeout=15)
+    assert status["observedGeneration"] == 1  # no spec change was needed
+    assert [c["url"] for c in mackerel.channels() if c["type"] == "webhook"] == [RECEIVER]

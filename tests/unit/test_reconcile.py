@@ -11,6 +11,7 @@ from alertsync.errors import (
     AlertSyncError,
     CredentialsError,
     CredentialsMissingError,
+    PlatformRejectedError,
     PlatformUnavailableError,
     RateLimitedError,
 )
@@ -568,17 +569,22 @@ async def test_a_spec_change_keeps_the_count_without_counting_again() -> None:
     assert quiet.status.open_alerts == 1  # the next observation counts
 
 
-async def test_an_object_deleted_while_it_is_repaired_keeps_its_id_and_is_counted_next() -> None:
-    """The update's answer says the object is gone: its id is kept, and the next pass
-    counts the deletion as drift and creates it again."""
+@pytest.mark.parametrize("answer", ["absent", "404"])
+async def test_an_object_deleted_while_it_is_repaired_keeps_its_id_and_is_counted_next(
+    answer: str,
+) -> None:
+    """The update's answer (ABSENT, or the 404 most platforms give) says the object is
+    gone: its id is kept, and the next pass counts the deletion as drift and creates it
+    again. Never Stalled: nothing in the spec is wrong."""
     world = World()
     first = await world.run()
     world.adapter.objects["C1"].name = "renamed by hand"
     vanishing = world.adapter.update
 
     async def update(desired: DesiredIntegration, observed: Observation) -> Observation:
-        await vanishing(desired, observed)
-        await world.adapter.delete("C1")  # someone deletes it as the repair lands
+        await world.adapter.delete("C1")  # someone deletes it as the repair is sent
+        if answer == "404":
+            raise PlatformRejectedError("cannot update C1: 404 not found", 404)
         return Observation.absent()
 
     world.adapter.update = update  # type: ignore[method-assign]
@@ -593,6 +599,20 @@ async def test_an_object_deleted_while_it_is_repaired_keeps_its_id_and_is_counte
     assert after.status.drift_count == 2
     assert after.status.last_drift is not None
     assert not after.status.last_drift.active
+
+
+async def test_a_404_for_an_object_still_there_is_the_platform_refusing_the_spec() -> None:
+    world = World()
+    first = await world.run()
+    world.adapter.objects["C1"].name = "renamed by hand"
+
+    async def update(desired: DesiredIntegration, observed: Observation) -> Observation:
+        raise PlatformRejectedError("cannot update C1: 404 escalation chain not found", 404)
+
+    world.adapter.update = update  # type: ignore[method-assign]
+    outcome = await world.run(status=first.status)
+    assert isinstance(outcome.error, PlatformRejectedError)
+    assert outcome.status.webhook_id == "C1"
 
 
 async def test_a_failed_count_keeps_the_last_one_and_the_pass_succeeds() -> None:

@@ -98,6 +98,49 @@ def test_a_retry_waits_its_delay_unless_a_person_changes_something() -> None:
     assert (fresh.work, fresh.attempt) == (Work.CHANGE, 0)
 
 
+def test_a_new_generation_of_an_object_never_created_skips_the_backoff_too() -> None:
+    clock = Clock()
+    queue = WorkQueue(clock)
+    queue.put("x", "team", Work.CREATE)
+    for delay in (30.0, 60.0):
+        job = queue.pop()
+        assert job is not None
+        queue.retry(job, delay)
+        clock.now += delay
+    job = queue.pop()
+    assert job is not None
+    queue.retry(job, 120.0)
+    assert queue.pop() is None
+    queue.put("x", "team", Work.CREATE, fresh=True)  # the spec fixed: still a create
+    fresh = queue.pop()
+    assert fresh is not None
+    assert (fresh.work, fresh.attempt) == (Work.CREATE, 0)
+
+
+def test_a_new_generation_during_a_failing_create_runs_next_without_delay() -> None:
+    clock = Clock()
+    queue = WorkQueue(clock)
+    queue.put("x", "team", Work.CREATE)
+    job = queue.pop()
+    assert job is not None
+    queue.put("x", "team", Work.CREATE, fresh=True)  # edited while the create runs
+    queue.retry(job, 300.0)
+    again = queue.pop()
+    assert again is not None
+    assert (again.work, again.attempt) == (Work.CREATE, 0)
+
+
+def test_the_resync_does_not_cut_a_backoff_short() -> None:
+    clock = Clock()
+    queue = WorkQueue(clock)
+    queue.put("x", "team", Work.CREATE)
+    job = queue.pop()
+    assert job is not None
+    queue.retry(job, 30.0)
+    queue.put("x", "team", Work.REPAIR)
+    assert queue.pop() is None
+
+
 def test_a_discarded_job_is_gone_from_every_lane() -> None:
     clock = Clock()
     queue = WorkQueue(clock)

@@ -12,7 +12,12 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from alertsync.errors import AdoptionRefusedError, AlertSyncError, PlatformUnavailableError
+from alertsync.errors import (
+    AdoptionRefusedError,
+    AlertSyncError,
+    PlatformRejectedError,
+    PlatformUnavailableError,
+)
 from alertsync.events import Event, Reason
 from alertsync.models import (
     AdoptionPolicy,
@@ -262,6 +267,19 @@ class _Pass(Ledger):
         update = Update(obs.external_id, fields, obs.recreate_reason, drift=is_drift)
         return await self._update(adapter, desired, obs, update, new_drift=new_drift)
 
+    async def _write_update(
+        self, adapter: PlatformAdapter, desired: DesiredIntegration, obs: Observation
+    ) -> Observation:
+        """The update's answer; ABSENT when the object was deleted while it was written."""
+        try:
+            return await adapter.update(desired, obs)
+        except PlatformRejectedError as exc:
+            # A 404 is a spec problem only while the object is still there; most
+            # platforms answer it to a write on an object deleted since it was read.
+            if exc.status_code != 404 or (await adapter.observe(desired)).exists:
+                raise
+            return Observation.absent()
+
     async def _update(
         self,
         adapter: PlatformAdapter,
@@ -277,7 +295,7 @@ class _Pass(Ledger):
             # a repair that lands while the operator dies is still counted, once.
             await self.deps.write_status(self.status)
         self.writing = True
-        repaired = await adapter.update(desired, obs)
+        repaired = await self._write_update(adapter, desired, obs)
         if repaired.current_state is CurrentState.ABSENT:
             # Deleted behind our back while it was written: recording "no object" would
             # lose its id, and the next pass would create it again as new, uncounted. The

@@ -145,8 +145,9 @@ class MackerelAdapter(TypedAdapter[MackerelSpec, MackerelChannel, MackerelClient
         spec = desired.block
         current = next((c for c in await self.client.list_channels() if c.id == id_), None)
         if current is None:
-            # Deleted between observe and now: what is asked for is a channel again.
-            return await self._create_channel(desired, carry_over=())
+            # Deleted between observe and now: the reconciler decides what that is
+            # (a drift, counted, and a create), as for every platform.
+            return Observation.absent()
         groups = await self._groups_for(spec)
         # Resolve first: a group that does not exist stops the update before any write.
         wanted = wanted_groups(spec, groups or ())
@@ -159,7 +160,7 @@ class MackerelAdapter(TypedAdapter[MackerelSpec, MackerelChannel, MackerelClient
             if updated is None:
                 if not any(c.id == id_ for c in await self.client.list_channels()):
                     # A 404 because the channel went away meanwhile, not for want of PUT.
-                    return await self._create_channel(desired, carry_over=())
+                    return Observation.absent()
                 self.channel_put_missing = True
                 replaced = await self._replace(desired, current)
                 logger.warning(
