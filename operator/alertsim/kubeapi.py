@@ -309,13 +309,45 @@ def _field_path(parts: Iterable[str | int]) -> str:
 
 _Cause = tuple[str, str, str]  # (reason, field, message), as in Status details.causes
 
+# The longest value a cause echoes whole; a longer one is cut, so that a rejection stays
+# readable (the API server omits a too-long value altogether: see `_causes`).
+_ECHO_LIMIT = 100
+
+
+def _echo(value: Any) -> str:
+    """``value`` as a field error quotes it (compact JSON), cut after `_ECHO_LIMIT` characters."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    if len(text) <= _ECHO_LIMIT:
+        return text
+    return f"{text[:_ECHO_LIMIT]}... ({len(text) - _ECHO_LIMIT} more characters)"
+
+
+def _counted(count: Any, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+# kube-openapi checks a string's maxLength, then minLength, then pattern, and reports only
+# the first that fails; jsonschema reports each.
+_STRING_CHECKS = ("maxLength", "minLength", "pattern")
+
 
 def _causes(validator: jsonschema.Draft4Validator, obj: Obj) -> list[_Cause]:
-    """Schema errors worded like the API server's field errors."""
+    """Schema errors worded as apiextensions-apiserver words kube-openapi's results.
+
+    maxLength is ``Too long: may not be more than 150 bytes``, without the value;
+    maxItems and maxProperties are ``Too many: 3: must have at most 2 items``; the other
+    keywords are ``Invalid value: VALUE: FIELD in body should ...``, with a long value cut.
+    """
     causes: list[_Cause] = []
-    for error in validator.iter_errors({k: v for k, v in obj.items() if k != "metadata"}):
+    errors = list(validator.iter_errors({k: v for k, v in obj.items() if k != "metadata"}))
+    failed = {(tuple(e.absolute_path), e.validator) for e in errors}
+    for error in errors:
         field = _field_path(error.absolute_path)
-        value = json.dumps(error.instance)
+        if error.validator in _STRING_CHECKS:
+            earlier = _STRING_CHECKS[: _STRING_CHECKS.index(str(error.validator))]
+            if any((tuple(error.absolute_path), check) in failed for check in earlier):
+                continue
+        value = _echo(error.instance)
         if error.validator == "required":
             missing = re.match(r"'(.*)' is a required property", error.message)
             name = missing.group(1) if missing else "?"
@@ -332,11 +364,40 @@ def _causes(validator: jsonschema.Draft4Validator, obj: Obj) -> list[_Cause]:
                 f'{" or ".join(_as_list(error.validator_value))}: "{actual}"'
             )
             cause = ("FieldValueTypeInvalid", field, message)
+        elif error.validator == "maxLength":
+            limit = _counted(error.validator_value, "byte")
+            cause = ("FieldValueTooLong", field, f"Too long: may not be more than {limit}")
+        elif error.validator in ("maxItems", "maxProperties"):
+            limit = _counted(error.validator_value, "item")
+            message = f"Too many: {len(error.instance)}: must have at most {limit}"
+            cause = ("FieldValueTooMany", field, message)
         else:
-            cause = ("FieldValueInvalid", field, f"Invalid value: {value}: {error.message}")
+            message = f"Invalid value: {value}: {_should(error, field or '<root>', value)}"
+            cause = ("FieldValueInvalid", field, message)
         if cause not in causes:
             causes.append(cause)
     return causes
+
+
+def _should(error: jsonschema.ValidationError, field: str, value: str) -> str:
+    """kube-openapi's ``FIELD in body should ...`` for ``error``'s keyword."""
+    limit, schema = error.validator_value, error.schema
+    at_most = "" if isinstance(schema, dict) and schema.get("exclusiveMaximum") else "or equal to "
+    at_least = "" if isinstance(schema, dict) and schema.get("exclusiveMinimum") else "or equal to "
+    should = {
+        "minLength": f"should be at least {limit} chars long",
+        "pattern": f"should match '{limit}'",
+        "minItems": f"should have at least {limit} items",
+        "minProperties": f"should have at least {limit} properties",
+        "uniqueItems": "shouldn't contain duplicates",
+        "multipleOf": f"should be a multiple of {limit}",
+        "minimum": f"should be greater than {at_least}{limit}",
+        "maximum": f"should be less than {at_most}{limit}",
+    }.get(str(error.validator))
+    if should is None:  # a keyword kube-openapi words otherwise: jsonschema's words
+        quoted = repr(error.instance)
+        return error.message.replace(quoted, value) if len(quoted) > _ECHO_LIMIT else error.message
+    return f"{field} in body {should}"
 
 
 def _as_list(value: Any) -> list[str]:

@@ -1,5 +1,6 @@
 """Bad input: refused at admission, or Ready=False naming the field, with no platform call."""
 
+import json
 import logging
 from typing import Any
 
@@ -40,6 +41,26 @@ def test_schema_rejects_bad_specs_at_admission(
         sandbox.k8s.create_object("alertintegrations", body, namespace="default")
     assert caught.value.code == 422
     assert field in caught.value.message
+
+
+def test_a_very_long_display_name_is_refused_naming_the_limit_not_echoing_it(
+    sandbox: Sandbox,
+) -> None:
+    body = {
+        "apiVersion": "alertsync.dev/v1alpha1",
+        "kind": "AlertIntegration",
+        "metadata": {"name": "bad"},
+        "spec": {"platformRef": {"name": "oncall"}, "displayName": "x" * 10_000},
+    }
+    with pytest.raises(ApiError) as caught:
+        sandbox.k8s.create_object("alertintegrations", body, namespace="default")
+    assert caught.value.code == 422
+    assert caught.value.message == (
+        'AlertIntegration.alertsync.dev "bad" is invalid: '
+        "spec.displayName: Too long: may not be more than 150 bytes"
+    )
+    # The whole Status a client receives, causes included, not the 10,000 characters.
+    assert len(json.dumps(caught.value.status())) < 1024
 
 
 @pytest.mark.usefixtures("operator")

@@ -63,6 +63,9 @@ spec:
               state: {type: string, enum: ["on", "off"], default: "on"}
               port: {x-kubernetes-int-or-string: true}
               note: {type: string, nullable: true}
+              title: {type: string, minLength: 1, maxLength: 150, pattern: '^[a-z]+$'}
+              tags: {type: array, maxItems: 2, items: {type: string}}
+              labels: {type: object, maxProperties: 1, additionalProperties: {type: string}}
               options:
                 type: object
                 default: {}
@@ -301,6 +304,66 @@ def test_schema_validation_pruning_and_strict_fields(http: httpx.Client) -> None
     strict = http.post(f"{WIDGETS}?fieldValidation=Strict", json=widget("w3", bogus=1))
     assert strict.status_code == 400
     assert 'unknown field "spec.bogus"' in strict.json()["message"]
+
+
+@pytest.mark.parametrize(
+    ("spec", "reason", "message"),
+    [
+        # The API server's words for a CRD's maxLength: the limit, never the value (and
+        # only the first of maxLength, minLength and pattern that fails).
+        (
+            {"title": " " + "x" * 10_000},
+            "FieldValueTooLong",
+            "Too long: may not be more than 150 bytes",
+        ),
+        (
+            {"title": ""},
+            "FieldValueInvalid",
+            'Invalid value: "": spec.title in body should be at least 1 chars long',
+        ),
+        (
+            {"title": " x"},
+            "FieldValueInvalid",
+            """Invalid value: " x": spec.title in body should match '^[a-z]+$'""",
+        ),
+        (
+            {"tags": ["a", "b", "c"]},
+            "FieldValueTooMany",
+            "Too many: 3: must have at most 2 items",
+        ),
+        (
+            {"labels": {"a": "1", "b": "2"}},
+            "FieldValueTooMany",
+            "Too many: 2: must have at most 1 item",
+        ),
+        (
+            {"size": 0},
+            "FieldValueInvalid",
+            "Invalid value: 0: spec.size in body should be greater than or equal to 1",
+        ),
+    ],
+)
+def test_schema_limits_are_worded_as_the_api_server_words_them(
+    http: httpx.Client, spec: dict[str, Any], reason: str, message: str
+) -> None:
+    response = http.post(WIDGETS, json=widget("w1", **spec))
+
+    assert response.status_code == 422
+    status = response.json()
+    field = f"spec.{next(iter(spec))}"
+    assert status["details"]["causes"] == [{"reason": reason, "message": message, "field": field}]
+    assert status["message"] == f'Widget.example.dev "w1" is invalid: {field}: {message}'
+
+
+def test_a_long_value_is_never_echoed_whole(http: httpx.Client) -> None:
+    long_state = "z" * 10_000
+    response = http.post(WIDGETS, json=widget("w1", state=long_state))
+
+    assert response.status_code == 422
+    assert len(response.content) < 1024
+    (cause,) = response.json()["details"]["causes"]
+    assert cause["message"].startswith('Unsupported value: "zzz')
+    assert '... (9902 more characters): supported values: "on", "off"' in cause["message"]
 
 
 @pytest.mark.parametrize(
