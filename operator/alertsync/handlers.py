@@ -1,6 +1,8 @@
 """kopf handlers: the only module that knows kopf. Each one is a thin call into Runtime."""
 
+import asyncio
 import logging
+from collections.abc import Awaitable
 from typing import Any
 
 import kopf
@@ -152,8 +154,30 @@ if CONFIG.observe_mode == "per-object":
 # -- AlertPlatform and ClusterAlertPlatform ------------------------------------------
 
 
-@kopf.daemon(GROUP, VERSION, "alertplatforms", id="resync", cancellation_timeout=5.0)
-@kopf.daemon(GROUP, VERSION, "clusteralertplatforms", id="resync", cancellation_timeout=5.0)
+# kopf stops a daemon by setting `stopped`, then waits `cancellation_backoff` seconds for
+# it to return before it cancels it (and warns "Daemon 'resync' is cancelled. Will
+# escalate."), then `cancellation_timeout` more before it gives up on it. Without a
+# backoff it cancels after 10 event-loop cycles: a margin for the account's workers to
+# wind down (a request in flight), which kopf stops waiting for once the daemon returns.
+STOP_BACKOFF, STOP_TIMEOUT = 5.0, 5.0
+
+
+@kopf.daemon(
+    GROUP,
+    VERSION,
+    "alertplatforms",
+    id="resync",
+    cancellation_backoff=STOP_BACKOFF,
+    cancellation_timeout=STOP_TIMEOUT,
+)
+@kopf.daemon(
+    GROUP,
+    VERSION,
+    "clusteralertplatforms",
+    id="resync",
+    cancellation_backoff=STOP_BACKOFF,
+    cancellation_timeout=STOP_TIMEOUT,
+)
 async def platform_resync(
     body: kopf.Body,
     memo: kopf.Memo,
@@ -170,10 +194,31 @@ async def platform_resync(
         while not stopped:
             record = PlatformRecord.from_body(body)  # a live view: spec edits show
             try:
-                seconds = await runtime.resync_platform(record)
+                seconds = await _unless_stopped(runtime.resync_platform(record), stopped)
             except Exception:
                 # A Kubernetes API hiccup must not end this platform's resync for good.
                 logger.exception("resync of %s %s failed; retrying", record.kind.value, record.name)
                 seconds = RESYNC_RETRY
+            if seconds is None:
+                break  # stopped mid-resync: what it was waiting for is cancelled
             # kopf's stop flag ends the wait too: a clean exit, no cancellation.
             await runtime.wakeups.sleep(record.key, stopped.wait(seconds))
+
+
+async def _unless_stopped(resync: Awaitable[float], stopped: kopf.DaemonStopped) -> float | None:
+    """What `resync` returns; None, `resync` cancelled, if kopf says stop before it ends.
+
+    A resync waits on the platform and the API server (a listing can take seconds): the
+    daemon returns as soon as it is told to stop, so that kopf need not cancel it.
+    """
+    running = asyncio.ensure_future(resync)
+    stopping = asyncio.ensure_future(stopped.wait())
+    try:
+        await asyncio.wait({running, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        if running.done():
+            return running.result()
+    finally:
+        stopping.cancel()
+        running.cancel()  # none of it outlives the daemon, cancelled or not
+    await asyncio.wait({running})  # it unwinds through its finally clauses
+    return None
