@@ -3,8 +3,8 @@
     python -m tools.crds          # writes crds/alertsync.dev_*.yaml (`make crds`)
     python -m tools.crds --check  # exit 1 if a committed CRD differs from the models
 
-It also writes the one line of docs/api/openapi.yaml that the models decide: the seed
-API's productType enum (the rest of that file is written by hand).
+It also writes the one line of docs/api/openapi.yaml that the models decide: the
+ReconcileAlertIntegration API's productType enum (the rest of that file is written by hand).
 
 The models (operator/alertsync/models) are the one definition of the API: field
 names, types, enums, defaults, limits and patterns come from their JSON schema, and

@@ -28,8 +28,8 @@ object is back as declared. Two drifts on one object before the operator looked 
 seen as one change (or as two, depending on timing), and a drift repaired as a side effect
 of a spec change is not a drift at all; so the soak makes no spec changes either.
 
-The fault schedule is fixed by the seed; which integrations take which drift, and which
-are deleted, is drawn from the seed too, among those ready for it at that moment, which
+The fault schedule is fixed by the random seed (--seed); which integrations take which
+drift, and which are deleted, is drawn from it too, among those ready for it at that moment, which
 depends on the operator's timing. The table goes to stdout, everything to a JSON file,
 and the exit status is non-zero if any invariant fails.
 """

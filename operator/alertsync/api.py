@@ -1,11 +1,11 @@
-"""The seed's management-plane API, served by the operator (off unless configured).
+"""The ReconcileAlertIntegration API (ZStack-style), served by the operator (off unless set).
 
     POST /api/v1/alerting/integrations/{platformUuid}/reconcile
         reconcile every integration of that platform now; answer their entries
     GET  /api/v1/alerting/integrations[?platformUuid=...]
         the entries as they stand
 
-An entry is the seed's ReconcileAlertIntegration response object, field for
+An entry is the ReconcileAlertIntegration response object, field for
 field. Described in docs/api/openapi.yaml. Every call needs
 `Authorization: Bearer <token>`; the token comes from a Secret (the chart
 passes it as ALERTSYNC_API_TOKEN).
@@ -67,7 +67,7 @@ class Backend:
 
 
 def entry(status: AlertIntegrationStatus) -> dict[str, Any]:
-    """The seed's response object for one integration."""
+    """The ReconcileAlertIntegration response object for one integration."""
     raw = status.model_dump(by_alias=True, mode="json")
     result = {name: raw.get(name) for name in SEED_FIELDS}
     for name in ("lastReconcileAt", "createDate", "lastOpDate"):

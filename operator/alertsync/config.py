@@ -21,7 +21,7 @@ class OperatorConfig:
     # way most controllers poll; kept only so that `make bench` can compare.
     observe_mode: ObserveMode = "batched"
     poll_interval: float = 300.0
-    # The seed API (alertsync.api): "host:port" to listen on, unset = off.
+    # The ReconcileAlertIntegration API (alertsync.api): "host:port" to listen on, unset = off.
     api_listen: str | None = None
     # Prometheus /metrics: "host:port", unset = off (`alertsync run` sets it).
     metrics_listen: str | None = None

@@ -1,4 +1,4 @@
-"""What the seed's ReconcileAlertIntegration API and the metrics read: every
+"""What the ReconcileAlertIntegration API and the metrics read: every
 integration's status as this operator last wrote it, from memory (no API calls)."""
 
 from collections.abc import Iterator

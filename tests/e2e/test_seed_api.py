@@ -1,4 +1,4 @@
-"""The seed's ReconcileAlertIntegration API, served by the running operator."""
+"""The ReconcileAlertIntegration API, served by the running operator."""
 
 import dataclasses
 import socket

@@ -75,6 +75,24 @@ def pointers_to_shared(root: Path, names: list[str]) -> list[str]:
     return found
 
 
+# "The seed" was the project's name for the API documents it began from, which users
+# never see: the API is the ReconcileAlertIntegration API.
+_SEED = re.compile(rb"(?i)\bthe seed\b|\bseed's\b|\bseed api\b")
+
+
+def seed_mentions(root: Path, names: list[str]) -> list[str]:
+    """`path:line` of every line that calls something "the seed" (its API, its docs)."""
+    found = []
+    for name in names:
+        path = root / name
+        if name == THIS or name.startswith(EXEMPT_PREFIXES) or not path.is_file():
+            continue
+        for number, line in enumerate(path.read_bytes().splitlines(), start=1):
+            if _SEED.search(line):
+                found.append(f"{name}:{number}")
+    return found
+
+
 def _prose(text: str) -> str:
     """The text without fenced code blocks and code spans, where brackets are not links."""
     return _CODE_SPAN.sub("", _FENCE.sub("", text))
@@ -159,6 +177,10 @@ def test_no_file_sends_readers_to_the_unpublished_notes() -> None:
     assert pointers_to_shared(ROOT, names) == []
 
 
+def test_no_file_calls_anything_the_seed() -> None:
+    assert seed_mentions(ROOT, repository_files()) == []
+
+
 @pytest.mark.parametrize(
     "document", documents(), ids=lambda path: path.relative_to(ROOT).as_posix()
 )
@@ -189,6 +211,12 @@ def test_a_pointer_to_the_notes_is_found(tmp_path: Path) -> None:
         "a.md:1",
         "b.py:3",
     ]
+
+
+def test_a_mention_of_the_seed_is_found(tmp_path: Path) -> None:
+    (tmp_path / "a.md").write_text("calls The Seed's API\n")
+    (tmp_path / "b.py").write_text("# fixed by the random seed; seeded faults\n")
+    assert seed_mentions(tmp_path, ["a.md", "b.py"]) == ["a.md:1"]
 
 
 def test_broken_links_and_anchors_are_found(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""Checks a response of the seed API against docs/api/openapi.yaml."""
+"""Checks a response of the ReconcileAlertIntegration API against docs/api/openapi.yaml."""
 
 from pathlib import Path
 from typing import Any

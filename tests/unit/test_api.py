@@ -1,4 +1,5 @@
-"""The seed API served by the operator, against a fake backend and its own OpenAPI file."""
+"""The ReconcileAlertIntegration API served by the operator, against a fake backend
+and its own OpenAPI file."""
 
 import asyncio
 from collections.abc import AsyncIterator, Sequence

@@ -179,7 +179,7 @@ class LastDrift(CamelModel):
 
 
 class AlertIntegrationStatus(CamelModel):
-    """The seed's ReconcileAlertIntegration response, plus Kubernetes conventions."""
+    """The ReconcileAlertIntegration response, plus Kubernetes conventions."""
 
     model_config = ConfigDict(extra="ignore", frozen=False, validate_assignment=True)
 

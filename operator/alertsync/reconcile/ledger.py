@@ -77,7 +77,7 @@ class Ledger:
 
     def finish(self, ready: Literal["True", "False"], reason: str, message: str) -> Outcome:
         status, now, gen = self.status, self.now, self.resource.generation
-        # Empty rather than absent: the seed's response always carries lastError.
+        # Empty rather than absent: the ReconcileAlertIntegration response always carries lastError.
         status.last_error = ""
         status.last_reconcile_at = now
         status.observed_generation = gen

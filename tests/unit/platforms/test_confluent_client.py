@@ -317,9 +317,9 @@ async def test_an_unreadable_answer_is_platform_unavailable(clock: ManualClock) 
         await client.http.client.aclose()
 
 
-# -- the seed's payloads parse without loss ----------------------------------------------------
+# -- the documented payloads parse without loss ----------------------------------------------------
 
-# The seed's "Read an Integration" examples, field by field (values copied verbatim).
+# The reference's "Read an Integration" examples, field by field (values copied verbatim).
 SEED_INTEGRATION: dict[str, Any] = {
     "api_version": "notifications/v1",
     "kind": "Integration",
@@ -355,7 +355,7 @@ SEED_TARGETS: list[dict[str, Any]] = [
         "webhook_url": "https://admin.webhook.office.com/webhookb2/{id}/IncomingWebhook/{id}",
     },
 ]
-# The seed's Failure examples, one per documented status.
+# The reference's Failure examples, one per documented status.
 SEED_FAILURES: dict[int, dict[str, Any]] = {
     400: {
         "errors": [
@@ -701,7 +701,7 @@ async def test_the_test_call_delivers_through_the_simulator(clock: ManualClock) 
     assert sim.requests.count("POST", TEST) == 2
 
 
-# -- rate limits: the headers, exactly as the seed documents them ----------------------------------
+# -- rate limits: the headers, exactly as Confluent documents them ------------------------------
 
 
 def test_rate_window_reads_the_three_headers_as_relative_seconds() -> None:

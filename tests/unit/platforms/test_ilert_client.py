@@ -1048,14 +1048,14 @@ async def test_a_success_of_the_wrong_shape_is_platform_unavailable(
         await client.http.client.aclose()
 
 
-# -- the seed's payloads --------------------------------------------------------------------------
+# -- the documented payloads --------------------------------------------------------------------
 
 
 def modelled(model_dump: Any, seed: Any, path: str = "") -> None:
-    """Every value the model kept equals the seed's: nothing the operator reads is lost."""
+    """Every value the model kept equals the documented one: nothing the operator reads is lost."""
     if isinstance(model_dump, Mapping):
         for key, value in model_dump.items():
-            assert key in seed, f"{path}.{key} is not in the seed"
+            assert key in seed, f"{path}.{key} is not in the documented payload"
             modelled(value, seed[key], f"{path}.{key}")
     elif isinstance(model_dump, list):
         assert len(model_dump) == len(seed), path

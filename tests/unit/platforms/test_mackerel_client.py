@@ -44,8 +44,8 @@ WEBHOOK = {
     "addToDefaultNotificationGroup": True,
 }
 
-# The seed's examples, verbatim (Mackerel "Alerts" API page). Placeholders are made JSON
-# by `concrete` below; the close example's "opendAt" is the seed's own misspelling.
+# The reference's examples, verbatim (Mackerel "Alerts" API page). Placeholders are made JSON
+# by `concrete` below; the close example's "opendAt" is the reference's own misspelling.
 SEED_LIST_RESPONSE = """{
   "alerts": [<alert>, <alert>, ...],
   "nextId": xxx
@@ -58,7 +58,7 @@ SEED_CLOSE_RESPONSE = """{
   "opendAt": <opendAt>,
   "closedAt": <closedAt>
 }"""
-# Every key of the seed's <alert> table (plus memo, from the newer docs), with a value.
+# Every key of the reference's <alert> table (plus memo, from the newer docs), with a value.
 SEED_ALERT = {
     "id": "2bj5DoWAoTa",
     "status": "CRITICAL",
@@ -75,7 +75,7 @@ SEED_ALERT = {
 
 
 def concrete(seed_text: str) -> dict[str, Any]:
-    """The seed's example with its placeholders filled in, and nothing else changed."""
+    """The reference's example with its placeholders filled in, and nothing else changed."""
     text = re.sub(r"^\s*\.\.\.\n", "", seed_text, flags=re.MULTILINE)
     text = text.replace(
         "<alert>, <alert>, ...", f"{json.dumps(SEED_ALERT)}, {json.dumps(SEED_ALERT)}"
@@ -165,7 +165,7 @@ async def test_build_adapter_sends_the_key_as_x_api_key(sim: MackerelSimulator) 
     assert KEY not in repr(account)
 
 
-# -- the seed's payloads ----------------------------------------------------------------------
+# -- the documented payloads ----------------------------------------------------------------------
 
 
 def test_the_seeds_list_example_parses_without_loss() -> None:
@@ -184,7 +184,7 @@ def test_every_key_of_the_seeds_alert_table_is_kept() -> None:
 
 def test_the_seeds_close_example_with_its_opendat_misspelling_parses() -> None:
     raw = concrete(SEED_CLOSE_RESPONSE)
-    assert "opendAt" in raw  # the seed's spelling, kept
+    assert "opendAt" in raw  # the reference's spelling, kept
     alert = MackerelAlert.model_validate({**raw, "monitorId": "2cSZzK3XfmA", "type": "host"})
     assert (alert.id, alert.status, alert.reason) == ("<alertId>", "OK", "closed by a person")
     assert (alert.opened_at, alert.closed_at) == (1473129912, 1473130092)

@@ -1,6 +1,6 @@
 """Confluent Cloud notifications/v1 JSON, as the API sends it (unknown fields ignored).
 
-Every field the seed documents is kept, so a payload parses without loss; the
+Every field Confluent documents is kept, so a payload parses without loss; the
 target is one flat model rather than a union over its kinds, because kinds the
 operator does not know yet (InApp, ...) must parse too.
 """

@@ -88,7 +88,7 @@ class MackerelAlert(CamelWireModel):
     value: float | None = None
     message: str | None = None
     reason: str | None = None
-    # The seed's close example spells it "opendAt"; the list (and Mackerel) say openedAt.
+    # Mackerel's close example spells it "opendAt"; the list (and Mackerel) say openedAt.
     opened_at: int = Field(validation_alias=AliasChoices("openedAt", "opendAt"))
     closed_at: int | None = None
     memo: str | None = None
