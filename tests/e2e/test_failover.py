@@ -20,15 +20,16 @@ that handed over never sends again (from the simulators' request logs, per repli
 
 `make test` runs them with FAILOVER_N=20 integrations and a 10 s peering lifetime for the
 SIGKILL case (kopf's default, kept by the chart, is 60 s), in about 55 s; `make
-failover` runs them with 100 and the chart's 60 s, in about 2 minutes. Each prints its
-takeover time and the platform requests per replica.
+failover` runs them with 100 and the chart's 60 s, in about 2 minutes. Each reports its
+takeover time and the platform requests per replica, printed at the end of the run in a
+section "failover takeover times" (tests/support/summary.py: also under xdist).
 """
 
 import os
 import signal
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -37,8 +38,9 @@ from typing import Any
 import pytest
 
 from alertsim.grafana_oncall import GrafanaOnCallSimulator
-from tests.support.failover import PlatformLog, Replica, install_peering, keepalives
+from tests.support.failover import PlatformLog, Replica, Sent, install_peering, keepalives
 from tests.support.sandbox import TOKEN, Sandbox, ready
+from tests.support.summary import SUMMARY
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
@@ -53,6 +55,7 @@ TRICKLE_SECONDS = 10.0
 OTHER_TOKEN = "e2e-failover-second-account-8c1d"
 DRIFTED_NAME = "renamed by hand"
 Obj = dict[str, Any]
+RecordProperty = Callable[[str, object], None]  # pytest's record_property fixture
 
 
 @dataclass
@@ -172,6 +175,18 @@ class Cluster:
             turns = self.sent.turns(account)
             assert turns == [name for name in order if name in turns], (account, turns)
 
+    def sent_after(self, replica: Replica, took_over: Sent) -> list[Sent]:
+        """`replica`'s platform requests, on any account, from `took_over` (the first
+        request of the replica that took over) on."""
+        return [s for s in self.sent.sent(replica.name) if s.at >= took_over.at]
+
+    def check_silent_after(self, replica: Replica, took_over: Sent) -> None:
+        """No request reaches a platform from the replica that handed over, on any account,
+        once the one that took over has started its work (`took_over`, its first request)."""
+        late = self.sent_after(replica, took_over)
+        at = took_over.at
+        assert late == [], [(s.account, s.method, s.route, round(s.at - at, 2)) for s in late]
+
     def leak_check(self) -> None:
         for replica in self.replicas:
             for secret in (TOKEN, OTHER_TOKEN):
@@ -207,15 +222,16 @@ def names(prefix: str, count: int) -> list[str]:
     return [f"{prefix}-{index:03d}" for index in range(count)]
 
 
-def report(capsys: pytest.CaptureFixture[str], cluster: Cluster, lines: Sequence[str]) -> None:
-    """Shown even when pytest captures output: the takeover times are the point."""
+def report(record_property: RecordProperty, cluster: Cluster, lines: Sequence[str]) -> None:
+    """Printed at the end of the run, even when pytest captures output or runs the tests on
+    xdist workers: the takeover times are the point."""
     table = cluster.sent.counts([r.name for r in cluster.replicas], list(cluster.sims))
-    with capsys.disabled():
-        print("\n" + "\n".join(lines) + "\nplatform requests per replica and account:\n" + table)
+    text = "\n".join(lines) + "\nplatform requests per replica and account:\n" + table
+    record_property(SUMMARY + "failover takeover times", text)
 
 
 def test_the_standby_finishes_what_a_killed_replica_was_doing(
-    cluster: Cluster, capsys: pytest.CaptureFixture[str]
+    cluster: Cluster, record_property: RecordProperty
 ) -> None:
     active = cluster.start("alertsync-a", 300, lifetime=KILL_LIFETIME)
     standby = cluster.start("alertsync-b", 200, lifetime=KILL_LIFETIME, primed=True)
@@ -253,7 +269,7 @@ def test_the_standby_finishes_what_a_killed_replica_was_doing(
     assert took_over is not None, cluster.tails()
     takeover = took_over.at - killed_at
     report(
-        capsys,
+        record_property,
         cluster,
         [
             f"SIGKILL of the active replica, {N} integrations on 2 accounts, peering lifetime "
@@ -266,12 +282,13 @@ def test_the_standby_finishes_what_a_killed_replica_was_doing(
         ],
     )
     assert takeover <= KILL_LIFETIME + 5, cluster.tails()
+    cluster.check_silent_after(active, took_over)  # dead: it cannot; the rule, stated
     cluster.check_one_at_a_time([active.name, standby.name])
     cluster.check_end_state(first + second, drifted)
 
 
 def test_a_rolling_update_hands_over_within_seconds(
-    cluster: Cluster, capsys: pytest.CaptureFixture[str]
+    cluster: Cluster, record_property: RecordProperty
 ) -> None:
     """kopf's default 60 s lifetime here: only a withdrawn record makes the takeover quick.
     The stopping replica is in the middle of its work, which it must not finish once the
@@ -300,18 +317,21 @@ def test_a_rolling_update_hands_over_within_seconds(
 
     takeover = took_over.at - terminated_at
     last = cluster.sent.sent(active.name)[-1]
+    late = cluster.sent_after(active, took_over)
     report(
-        capsys,
+        record_property,
         cluster,
         [
             f"SIGTERM to the active replica, {N} integrations, kopf's 60 s peering lifetime:",
             f"  the standby's first platform request came {takeover:.2f} s after the signal; "
             f"the stopping replica's last {last.at - terminated_at:+.2f} s from it; it exited "
-            f"within {stopped_in:.1f} s",
+            f"within {stopped_in:.1f} s; {len(late)} requests of the stopping one after the "
+            "standby's first",
         ],
     )
     assert exit_code == 0, active.output()[-3000:]
     assert takeover < SECONDS_AFTER_SIGTERM, cluster.tails()
+    cluster.check_silent_after(active, took_over)
     cluster.check_one_at_a_time([active.name, standby.name])
     assert cluster.sent.sent(surge.name) == []  # one standby took over, not both
     cluster.wait_converged(everything, timeout=60)
@@ -319,7 +339,7 @@ def test_a_rolling_update_hands_over_within_seconds(
 
 
 def test_a_replica_paused_for_a_higher_priority_sends_nothing_more(
-    cluster: Cluster, capsys: pytest.CaptureFixture[str]
+    cluster: Cluster, record_property: RecordProperty
 ) -> None:
     """A rollout's new Pod draws its priority at random: half the time it outranks the
     active replica, which kopf then pauses while it still runs, busy. Here the active one
@@ -341,13 +361,13 @@ def test_a_replica_paused_for_a_higher_priority_sends_nothing_more(
     # What the paused one had waiting is due 4 s after the 429s: give it that, and a second.
     time.sleep(max(0.0, joined_at + 5.0 - time.monotonic()))
     paused_at = active.logged_at("Pausing operations in favour of")
-    late = [s for s in cluster.sent.sent(active.name) if s.at >= took_over.at]
-    last = cluster.sent.sent(active.name)[-1]
     terminated_at = active.signal(signal.SIGTERM)  # paused, it still runs until its Pod goes
-    exit_code = active.wait(30)
+    exit_code = active.wait(30)  # from here on, its requests are all in the log
+    late = cluster.sent_after(active, took_over)
+    last = cluster.sent.sent(active.name)[-1]
     pause = "never" if paused_at is None else f"{paused_at - joined_at:.2f} s after the new one"
     report(
-        capsys,
+        record_property,
         cluster,
         [
             f"A new replica with a higher priority joins, {N} integrations, the active one "
@@ -358,7 +378,7 @@ def test_a_replica_paused_for_a_higher_priority_sends_nothing_more(
             f"  the paused one exited {time.monotonic() - terminated_at:.1f} s after SIGTERM",
         ],
     )
-    assert late == [], [(s.method, s.route, round(s.at - took_over.at, 2)) for s in late]
+    cluster.check_silent_after(active, took_over)
     assert paused_at is not None, active.output()[-3000:]
     assert exit_code == 0, active.output()[-3000:]
     cluster.check_one_at_a_time([active.name, newcomer.name])
