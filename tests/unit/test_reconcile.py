@@ -601,6 +601,35 @@ async def test_an_object_deleted_while_it_is_repaired_keeps_its_id_and_is_counte
     assert not after.status.last_drift.active
 
 
+async def test_the_rest_of_a_lost_recreate_is_the_deletions_repair_not_a_new_drift() -> None:
+    """Deleted behind our back (one drift), created again, and that create's answer lost
+    half-way (ZStack subscribes topics after the create): finishing it is no new drift."""
+    world = World()
+    first = await world.run()
+    await world.adapter.delete("C1")
+    creating = world.adapter.create
+
+    async def lost(desired: DesiredIntegration) -> Observation:
+        made = await creating(desired)
+        assert made.external_id is not None
+        world.adapter.objects[made.external_id].name = "half made"
+        raise PlatformUnavailableError("cannot create: the platform timed out")
+
+    world.adapter.create = lost  # type: ignore[method-assign]
+    during = await world.run(status=first.status)
+    assert isinstance(during.error, PlatformUnavailableError)
+    assert during.status.drift_count == 1
+    world.adapter.create = creating  # type: ignore[method-assign]
+    after = await world.run(status=during.status)
+    assert after.error is None
+    assert after.status.webhook_id == "C2"
+    assert world.adapter.objects["C2"].name == "pay alerts"
+    assert after.status.drift_count == 1
+    settled = (await world.run(status=after.status)).status.last_drift
+    assert settled is not None
+    assert not settled.active
+
+
 async def test_a_404_for_an_object_still_there_is_the_platform_refusing_the_spec() -> None:
     world = World()
     first = await world.run()

@@ -251,8 +251,13 @@ class _Pass(Ledger):
         # lost (ZStack subscribes topics after the create); in ObserveOnly every
         # difference is reported.
         spec_changed = self.old.observed_generation != self.resource.generation
-        # Ours but not yet recorded: found by marker (or by name, a create pending).
-        finishing_create = self.old.create_pending_since is not None or self.old.origin is None
+        # Ours but not yet recorded: found by marker (or by name, a create pending); or
+        # made again after a deletion (counted) by a create whose answer was lost.
+        last = self.old.last_drift
+        recreating = last is not None and last.active and last.fields == (ABSENT,)
+        finishing_create = (
+            self.old.create_pending_since is not None or self.old.origin is None or recreating
+        )
         is_drift = observe_only or not (spec_changed or adopted_now or finishing_create)
         if not observe_only and not self.deps.may_write():
             return self.deferred()
