@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from alertsync.errors import InvalidSpecError
 from alertsync.models import AlertIntegrationSpec, AlertPlatformSpec, ProductType
 from alertsync.models.common import parse_spec
-from alertsync.models.messages import SHOWN_MAX, shown
+from alertsync.models.messages import SHOWN_MAX, explained_pattern, shown
 from tests.support.wording import PYDANTIC_DETAILS, PYDANTIC_WORDING
 
 # What pydantic writes and AlertSync must not pass on.
@@ -230,3 +230,13 @@ def test_shown_cuts_a_long_value_and_says_how_long_it_was() -> None:
     text = shown("y" * 500)
     assert len(text) <= SHOWN_MAX
     assert text.endswith("(502 characters)")  # the JSON form, quotes included
+
+
+def test_one_pattern_cannot_be_explained_two_ways() -> None:
+    """A refusal is worded from its pattern alone: a second platform reusing a pattern
+    with another meaning would reword the first platform's refusals."""
+    pattern = r"^Q[0-9]+$"
+    assert explained_pattern(pattern, "must be a queue id such as Q12") == pattern
+    assert explained_pattern(pattern, "must be a queue id such as Q12") == pattern
+    with pytest.raises(ValueError, match="explained already"):
+        explained_pattern(pattern, "must be a quota id")

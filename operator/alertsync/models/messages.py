@@ -32,7 +32,11 @@ def explained_pattern(pattern: str, meaning: str) -> str:
     A model field declares `Field(pattern=explained_pattern(...))` so that a value
     that does not match is refused with `meaning`, not with the regular expression.
     """
-    _PATTERNS[pattern] = meaning
+    # The refusal is found by the pattern alone (pydantic's error names no field): a
+    # second meaning for one pattern would silently replace the first everywhere.
+    known = _PATTERNS.setdefault(pattern, meaning)
+    if known != meaning:
+        raise ValueError(f"pattern {pattern!r} is explained already, as {known!r}")
     return pattern
 
 
