@@ -28,7 +28,7 @@ from alertsync.platforms import build_adapter
 from alertsync.platforms.http import PlatformHttp, Throttle
 from alertsync.platforms.zstack import ZStackAdapter, build_with_access_key
 from alertsync.platforms.zstack.auth import AccessKeyAuth, SessionAuth, sign
-from alertsync.platforms.zstack.client import ZStackClient, api_base, equals
+from alertsync.platforms.zstack.client import HTTP_ENDPOINTS, ZStackClient, api_base, equals
 from alertsync.platforms.zstack.errors import (
     ZStackRejectedError,
     ZStackUnavailableError,
@@ -229,6 +229,43 @@ async def test_an_expired_session_is_logged_in_again_once(
     assert await client.list_endpoints() == []
     assert session(client) not in (None, first)
     assert sim.requests.count("PUT", LOGIN_ROUTE) == 2
+
+
+async def test_a_request_sent_while_another_logs_in_again_carries_a_session(
+    sim: ZStackSimulator, clock: ManualClock, sleeper: Sleeper
+) -> None:
+    """Seen in `make chaos`: a request that took its session before a re-login began, and
+    went out (after its turn in the budget) while the login ran, had no session to send:
+    ZStack answered 400 "missing header 'Authorization'" and the integration stalled."""
+    logging_in = asyncio.Event()
+    go_on = asyncio.Event()
+    seen = Recorder(sim.handle)
+
+    async def slow_second_login(request: httpx.Request) -> httpx.Response:
+        if request.url.path == LOGIN_ROUTE and sim.requests.count("PUT", LOGIN_ROUTE) == 1:
+            logging_in.set()
+            await go_on.wait()
+        return await seen(request)
+
+    client = make_client(slow_second_login, clock, sleeper)
+    try:
+        await client.check()
+        clock.advance(7200)  # the session expires: the next request logs in again
+        relisting = asyncio.create_task(client.list_endpoints())
+        await logging_in.wait()
+        # A request whose session was taken before the re-login, sent now.
+        refused = frozenset({400, 503})
+        await client.http.request("GET", HTTP_ENDPOINTS, what="list", ok_statuses=refused)
+        go_on.set()
+        assert await relisting == []
+    finally:
+        await client.http.client.aclose()
+    unsigned = [
+        r.url.path
+        for r in seen.requests
+        if "Authorization" not in r.headers and r.url.path != LOGIN_ROUTE
+    ]
+    assert unsigned == []
 
 
 async def test_a_job_refused_for_its_session_is_sent_again_after_a_login(

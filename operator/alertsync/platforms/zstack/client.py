@@ -113,11 +113,16 @@ class ZStackClient:
         return self.auth.session
 
     async def _relogin(self, stale: str | None) -> None:
-        """Log in unless another request already replaced the session `stale`."""
+        """Log in unless another request already replaced the session `stale`.
+
+        The stale session stays until the new one replaces it: a request that took it
+        before this login began and is sent meanwhile (after its turn in the budget)
+        must carry one. ZStack refuses it as an invalid session, which is retried; with
+        no session at all it answers 400, which would stall the integration.
+        """
         assert isinstance(self.auth, SessionAuth)
         async with self._login_lock:
             if self.auth.session == stale:
-                self.auth.session = None
                 await self.login()
 
     def _can_relogin(self, error: ApiError) -> bool:
