@@ -61,13 +61,22 @@ class FakeAdapter(MemoryPlatform):
     created: list[DesiredIntegration] = field(default_factory=list)
     note_before_delete: str | None = None
     delivery: bool | None = None
+    # Objects a listing misses (a page that shifted while it was read).
+    unlisted: set[str] = field(default_factory=set)
 
     async def observe(
         self, desired: DesiredIntegration, listing: Sequence[object] | None = None
     ) -> Observation:
         if self.fail_with:
             raise self.fail_with
-        return await super().observe(desired, listing)
+        if listing is None or not self.unlisted:
+            return await super().observe(desired, listing)
+        everything = self.objects
+        self.objects = {k: v for k, v in everything.items() if k not in self.unlisted}
+        try:
+            return await super().observe(desired, listing)
+        finally:
+            self.objects = everything
 
     async def create(self, desired: DesiredIntegration) -> Observation:
         if self.create_error:
@@ -140,6 +149,8 @@ class World:
     resolve_error: AlertSyncError | None = None
     resolved: int = 0
     may_write: bool = True
+    # Whether passes get the resync's listing (else each observes with targeted reads).
+    listed: bool = False
     account: PlatformAccount = ACCOUNT
     secrets: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
 
@@ -166,6 +177,7 @@ class World:
             clock=lambda: NOW,
             may_write=lambda: self.may_write,
             read_secret=read_secret,
+            listing=(lambda adapter: adapter.list_all()) if self.listed else None,
         )
 
     async def run(
@@ -628,6 +640,47 @@ async def test_the_rest_of_a_lost_recreate_is_the_deletions_repair_not_a_new_dri
     settled = (await world.run(status=after.status)).status.last_drift
     assert settled is not None
     assert not settled.active
+
+
+async def test_a_create_whose_answer_was_lost_is_looked_for_before_creating_again() -> None:
+    """Seen in `make chaos`: the answer lost, and the next listing missed the object (a
+    page that shifted): a second create made a duplicate. A failed pass is confirmed
+    with a targeted read before it creates."""
+    world = World(adapter=MarkingFakeAdapter(), listed=True)
+    creating = world.adapter.create
+
+    async def lost(desired: DesiredIntegration) -> Observation:
+        await creating(desired)
+        raise PlatformUnavailableError("cannot create: connection reset")
+
+    world.adapter.create = lost  # type: ignore[method-assign]
+    first = await world.run()
+    assert isinstance(first.error, PlatformUnavailableError)
+    assert first.status.create_pending_since is None  # the marker finds it, not a record
+    world.adapter.create = creating  # type: ignore[method-assign]
+    world.adapter.unlisted = {"C1"}
+    again = await world.run(status=first.status)
+    assert again.error is None
+    assert list(world.adapter.objects) == ["C1"]
+    assert again.status.webhook_id == "C1"
+    assert again.status.drift_count == 0
+
+
+async def test_a_recorded_object_deleted_while_a_lost_creates_object_remains() -> None:
+    """Two of ours after a lost create: when the recorded one is deleted, the other takes
+    its place (found by the marker), and the deletion counts as a drift, repaired."""
+    world = World()
+    first = await world.run()
+    world.adapter.objects["C0"] = Remote("pay alerts", MARKER)  # the lost create's
+    await world.adapter.delete("C1")
+    after = await world.run(status=first.status)
+    assert after.error is None
+    assert after.status.webhook_id == "C0"
+    assert after.status.drift_count == 1
+    assert after.status.last_drift is not None
+    assert not after.status.last_drift.active
+    assert [e.reason for e in after.events] == [Reason.DRIFT_REPAIRED]
+    assert world.adapter.writes == ["create C1", "delete C1"]
 
 
 async def test_a_404_for_an_object_still_there_is_the_platform_refusing_the_spec() -> None:

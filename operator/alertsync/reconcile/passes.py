@@ -123,15 +123,17 @@ class _Pass(Ledger):
 
         listing = await self._listing()
         obs = await adapter.observe(desired, listing)
-        known = self.old.webhook_id is not None or self.old.create_pending_since is not None
+        # An object of ours may exist: recorded, a create pending, or a pass that failed
+        # before recording one (a create whose answer was lost is found by its marker).
+        known = bool(self.old.webhook_id or self.old.create_pending_since or self.old.last_error)
         stale = not (obs.exists and obs.up_to_date)
         # A new spec is written whatever the listing shows of the object it names:
         # its differences are the work asked for, never counted as drift.
         asked = self.old.observed_generation != self.resource.generation and obs.match is Match.ID
         if listing is not None and known and stale and not asked and self.deps.may_write():
-            # About to act on news about an object we already have: a listing can
-            # lag behind the platform, so confirm with one targeted read first.
-            # (A first create needs no confirming: nothing of ours exists yet.)
+            # About to act on news about an object we may have: a listing can lag
+            # behind the platform or miss an object on a page that shifted, so confirm
+            # with one targeted read first. (A first create needs no confirming.)
             obs = await adapter.observe(desired)
         self.observation = obs
 
@@ -144,6 +146,8 @@ class _Pass(Ledger):
             )
         if not obs.exists:
             return await self._absent(spec, adapter, desired)
+        if obs.match is Match.MARKER and self.old.webhook_id not in (None, obs.external_id):
+            self._stand_in(obs)
         if obs.match is Match.NAME and self.old.create_pending_since is None:
             return await self._foreign(spec, adapter, desired, obs)
         if self.old.origin is None:
@@ -151,6 +155,21 @@ class _Pass(Ledger):
             # whose id never reached the status (a crash or a lost response).
             self.record_object(obs, origin="created")
         return await self._existing(spec, adapter, desired, obs, adopted_now=False)
+
+    def _stand_in(self, obs: Observation) -> None:
+        """The recorded object is gone; another made for this resource (a create whose
+        answer was lost) carries our marker: it takes the deleted one's place, and the
+        deletion is a drift, repaired."""
+        if self.count_drift((ABSENT,), active=False):
+            self.drift = "repaired"
+        self.events.append(
+            Event(
+                "Normal",
+                Reason.DRIFT_REPAIRED,
+                f"{self.old.webhook_id} had been deleted on the platform; "
+                f"{obs.external_id}, also made by AlertSync for this resource, takes its place",
+            )
+        )
 
     # -- decision table rows -------------------------------------------------
 
