@@ -26,6 +26,13 @@ class Ledger:
         self.events: list[Event] = []
         self.observation: Observation | None = None
 
+    @property
+    def after_failure(self) -> bool:
+        """The pass before failed, maybe after its create was made and its answer lost
+        (not for a 429: the platform refused the request, nothing was made)."""
+        synced = next((c.reason for c in self.old.conditions if c.type == "Synced"), None)
+        return bool(self.old.last_error) and synced != RateLimitedError.reason
+
     def record_object(self, obs: Observation, origin: Literal["created", "adopted"]) -> None:
         self.status.webhook_id = obs.external_id
         self.status.webhook_url = obs.webhook_url

@@ -125,7 +125,7 @@ class _Pass(Ledger):
         obs = await adapter.observe(desired, listing)
         # An object of ours may exist: recorded, a create pending, or a pass that failed
         # before recording one (a create whose answer was lost is found by its marker).
-        known = bool(self.old.webhook_id or self.old.create_pending_since or self.old.last_error)
+        known = bool(self.old.webhook_id or self.old.create_pending_since) or self.after_failure
         stale = not (obs.exists and obs.up_to_date)
         # A new spec is written whatever the listing shows of the object it names:
         # its differences are the work asked for, never counted as drift.
