@@ -123,17 +123,15 @@ class _Pass(Ledger):
 
         listing = await self._listing()
         obs = await adapter.observe(desired, listing)
-        # An object of ours may exist: recorded, a create pending, or a pass that failed
-        # before recording one (a create whose answer was lost is found by its marker).
+        # Ours may exist: recorded, pending, or made by a failed pass (its answer lost).
         known = bool(self.old.webhook_id or self.old.create_pending_since) or self.after_failure
         stale = not (obs.exists and obs.up_to_date)
         # A new spec is written whatever the listing shows of the object it names:
         # its differences are the work asked for, never counted as drift.
         asked = self.old.observed_generation != self.resource.generation and obs.match is Match.ID
         if listing is not None and known and stale and not asked and self.deps.may_write():
-            # About to act on news about an object we may have: a listing can lag
-            # behind the platform or miss an object on a page that shifted, so confirm
-            # with one targeted read first. (A first create needs no confirming.)
+            # About to act on news about an object we may have: a listing can lag or miss
+            # one on a shifted page, so confirm with one targeted read (a first create: no).
             obs = await adapter.observe(desired)
         self.observation = obs
 
@@ -157,9 +155,8 @@ class _Pass(Ledger):
         return await self._existing(spec, adapter, desired, obs, adopted_now=False)
 
     def _stand_in(self, obs: Observation) -> None:
-        """The recorded object is gone; another made for this resource (a create whose
-        answer was lost) carries our marker: it takes the deleted one's place, and the
-        deletion is a drift, repaired."""
+        """The recorded object is gone; another of ours (a lost create's) carries our
+        marker: it takes the deleted one's place, and the deletion is a drift, repaired."""
         if self.count_drift((ABSENT,), active=False):
             self.drift = "repaired"
         self.events.append(
@@ -300,7 +297,10 @@ class _Pass(Ledger):
         except PlatformRejectedError as exc:
             # A 404 is a spec problem only while the object is still there; most
             # platforms answer it to a write on an object deleted since it was read.
-            if exc.status_code != 404 or (await adapter.observe(desired)).exists:
+            if exc.status_code != 404:
+                raise
+            found = await adapter.observe(desired)
+            if found.exists and found.external_id == obs.external_id:
                 raise
             return Observation.absent()
 
