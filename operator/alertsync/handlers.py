@@ -2,7 +2,6 @@
 
 import asyncio
 import logging
-from collections.abc import Awaitable
 from typing import Any
 
 import kopf
@@ -190,35 +189,49 @@ async def platform_resync(
     operator pauses (peering) or exits, and then nothing more is sent.
     """
     runtime: Runtime = memo.runtime
-    async with runtime.serving(PlatformRecord.from_body(body).key):
-        while not stopped:
-            record = PlatformRecord.from_body(body)  # a live view: spec edits show
-            try:
-                seconds = await _unless_stopped(runtime.resync_platform(record), stopped)
-            except Exception:
-                # A Kubernetes API hiccup must not end this platform's resync for good.
-                logger.exception("resync of %s %s failed; retrying", record.kind.value, record.name)
-                seconds = RESYNC_RETRY
-            if seconds is None:
-                break  # stopped mid-resync: what it was waiting for is cancelled
-            # kopf's stop flag ends the wait too: a clean exit, no cancellation.
-            await runtime.wakeups.sleep(record.key, stopped.wait(seconds))
+    resync: asyncio.Future[float] | None = None
+    try:
+        async with runtime.serving(PlatformRecord.from_body(body).key):
+            while not stopped:
+                record = PlatformRecord.from_body(body)  # a live view: spec edits show
+                resync = asyncio.ensure_future(runtime.resync_platform(record))
+                try:
+                    seconds = await _unless_stopped(resync, stopped)
+                except Exception:
+                    # A Kubernetes API hiccup must not end this platform's resync for good.
+                    logger.exception(
+                        "resync of %s %s failed; retrying", record.kind.value, record.name
+                    )
+                    seconds = RESYNC_RETRY
+                if seconds is None:
+                    break  # stopped mid-resync: the account's workers stop first, below
+                # kopf's stop flag ends the wait too: a clean exit, no cancellation.
+                await runtime.wakeups.sleep(record.key, stopped.wait(seconds))
+    finally:
+        # Leaving `serving` has cancelled the workers and the shared listings that a
+        # stopped resync may still be unwinding from: it ends now, nothing more is sent.
+        if resync is not None and not resync.done():
+            resync.cancel()
+            await asyncio.wait({resync})
 
 
-async def _unless_stopped(resync: Awaitable[float], stopped: kopf.DaemonStopped) -> float | None:
+async def _unless_stopped(
+    resync: asyncio.Future[float], stopped: kopf.DaemonStopped
+) -> float | None:
     """What `resync` returns; None, `resync` cancelled, if kopf says stop before it ends.
 
     A resync waits on the platform and the API server (a listing can take seconds): the
-    daemon returns as soon as it is told to stop, so that kopf need not cancel it.
+    daemon returns as soon as it is told to stop, so that kopf need not cancel it. It
+    does not wait here for `resync` to unwind: the account's workers stop first (a
+    shared listing that `resync` waits for ends with them).
     """
-    running = asyncio.ensure_future(resync)
     stopping = asyncio.ensure_future(stopped.wait())
+    either: set[asyncio.Future[Any]] = {resync, stopping}
     try:
-        await asyncio.wait({running, stopping}, return_when=asyncio.FIRST_COMPLETED)
-        if running.done():
-            return running.result()
+        await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
     finally:
         stopping.cancel()
-        running.cancel()  # none of it outlives the daemon, cancelled or not
-    await asyncio.wait({running})  # it unwinds through its finally clauses
+    if resync.done():
+        return resync.result()
+    resync.cancel()
     return None
