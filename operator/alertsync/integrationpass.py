@@ -14,6 +14,7 @@ from alertsync.reconcile import Dependencies, Event, IntegrationResource, Outcom
 from alertsync.records import IntegrationRecord
 from alertsync.redaction import redact
 from alertsync.stalls import Stalls
+from alertsync.status import condition
 from alertsync.statuswriter import StatusWriter
 
 __all__ = ["Listing", "PassRunner", "PostEvent"]
@@ -81,7 +82,7 @@ class PassRunner:
         heartbeat: bool,
         may_write: Callable[[], bool],
     ) -> Dependencies:
-        asked = record.requested_at not in (None, status.last_handled_reconcile_at)
+        asked = record.asked(status.last_handled_reconcile_at)
 
         async def write(new: AlertIntegrationStatus) -> None:
             await self.statuses.write(record, new, heartbeat=heartbeat)
@@ -133,7 +134,7 @@ def _count(outcome: Outcome) -> None:
     elif outcome.error is not None:
         result = outcome.error.reason
     else:
-        ready = next((c for c in status.conditions if c.type == "Ready"), None)
+        ready = condition(status.conditions, "Ready")
         result = ready.reason if ready else "Unknown"
     metrics.RECONCILES.labels(platform, result).inc()
     if outcome.drift and status.last_drift is not None:

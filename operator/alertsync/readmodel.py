@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from alertsync import metrics
 from alertsync.models import AlertIntegrationStatus
 from alertsync.records import IntegrationRecord
+from alertsync.status import condition
 from alertsync.statuswriter import StatusWriter
 from alertsync.watchcache import WatchCache
 
@@ -46,5 +47,5 @@ def ready_states(cache: WatchCache, statuses: StatusWriter) -> Iterator[tuple[st
         label = metrics.platform_label(platform.product_type if platform else None)
         for integration in list(integrations.values()):
             status = statuses.status_of(integration)
-            ready = next((c for c in status.conditions if c.type == "Ready"), None)
+            ready = condition(status.conditions, "Ready")
             yield label, ready.status if ready else "Unknown"

@@ -118,6 +118,10 @@ class IntegrationRecord:
     def platform(self) -> PlatformKey:
         return platform_of(self.spec, self.namespace)
 
+    def asked(self, handled: str | None) -> bool:
+        """A pass is asked for (the annotation) that the last one handled was not."""
+        return self.requested_at not in (None, handled)
+
     @property
     def display_name(self) -> str:
         """The name its object has on the platform, as the reconciler decides it."""

@@ -116,9 +116,7 @@ class Runtime:
         """A new resource, an edit, a pass asked for, or a restart: queue what it needs
         (its watch event has tracked it already)."""
         stored = self.statuses.stored(record)
-        asked = record.requested_at is not None and record.requested_at != stored.get(
-            "lastHandledReconcileAt"
-        )
+        asked = record.asked(stored.get("lastHandledReconcileAt"))
         fresh = stored.get("observedGeneration") != record.generation
         if fresh:
             self.stalls.forget(record.uid)

@@ -11,6 +11,7 @@ from alertsync.models import Condition
 __all__ = [
     "HEARTBEAT",
     "ConditionStatus",
+    "condition",
     "drop_condition",
     "set_condition",
     "status_patch",
@@ -45,6 +46,10 @@ def set_condition(
         observed_generation=generation,
     )
     return (*(c for c in conditions if c.type != type_), new)
+
+
+def condition(conditions: tuple[Condition, ...], type_: str) -> Condition | None:
+    return next((c for c in conditions if c.type == type_), None)
 
 
 def drop_condition(conditions: tuple[Condition, ...], type_: str) -> tuple[Condition, ...]:

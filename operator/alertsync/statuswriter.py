@@ -19,7 +19,7 @@ from alertsync.kube import Kube
 from alertsync.models import AlertIntegrationStatus
 from alertsync.records import IntegrationRecord
 from alertsync.redaction import redact, redact_url_credentials
-from alertsync.status import HEARTBEAT, set_condition, status_patch
+from alertsync.status import HEARTBEAT, condition, set_condition, status_patch
 
 __all__ = ["StatusWriter"]
 
@@ -88,7 +88,7 @@ class StatusWriter:
             conditions = set_condition(
                 status.conditions, "Synced", "False", reason, message, now, gen
             )
-            ready = next((c for c in conditions if c.type == "Ready"), None)
+            ready = condition(conditions, "Ready")
             if ready is None or ready.reason in WAITING:
                 conditions = set_condition(conditions, "Ready", "False", reason, message, now, gen)
             update: dict[str, object] = {"conditions": conditions}

@@ -24,7 +24,7 @@ from alertsync.errors import (
 )
 from alertsync.models import CurrentState, TargetState
 from alertsync.platforms import build_adapter
-from alertsync.platforms.base import DesiredIntegration, Match, PlatformAdapter
+from alertsync.platforms.base import DesiredIntegration, Match, Observation, PlatformAdapter
 from alertsync.retry import THROTTLE_FIRST
 from tests.platforms import CASES
 from tests.platforms.case import TOKEN, WRONG, PlatformCase
@@ -64,6 +64,17 @@ def want(
     external_id: str | None = None,
 ) -> DesiredIntegration:
     return dataclasses.replace(case.desired(uid, name, state), external_id=external_id)
+
+
+async def drifted(
+    case: PlatformCase[Any], adapter: PlatformAdapter, sim: Simulator
+) -> tuple[Observation, DesiredIntegration, Observation]:
+    """An object created, then changed behind our back: (created, its spec, observed)."""
+    created = await adapter.create(want(case))
+    assert created.external_id
+    case.drift(sim, created.external_id)
+    spec = want(case, external_id=created.external_id)
+    return created, spec, await adapter.observe(spec)
 
 
 def ours(case: PlatformCase[Any]) -> Match:
@@ -143,12 +154,7 @@ async def test_absent_then_create_then_in_sync(
 async def test_drift_behind_our_back_is_named_then_repaired(
     case: PlatformCase[Any], adapter: PlatformAdapter, sim: Simulator
 ) -> None:
-    created = await adapter.create(want(case))
-    assert created.external_id
-    case.drift(sim, created.external_id)
-    spec = want(case, external_id=created.external_id)
-
-    seen = await adapter.observe(spec)
+    created, spec, seen = await drifted(case, adapter, sim)
     assert case.drifted_field in seen.drifted_fields
     assert not seen.up_to_date
     assert seen.external_id == created.external_id
@@ -361,12 +367,9 @@ async def test_an_object_deleted_before_its_repair_is_reported_absent_not_create
     case: PlatformCase[Any], adapter: PlatformAdapter, sim: Simulator
 ) -> None:
     """Absent means a drift to count and a create: the reconciler's decision, not the adapter's."""
-    created = await adapter.create(want(case))
-    assert created.external_id
-    case.drift(sim, created.external_id)
-    spec = want(case, external_id=created.external_id)
-    seen = await adapter.observe(spec)
+    created, spec, seen = await drifted(case, adapter, sim)
     assert not seen.up_to_date
+    assert created.external_id
     case.remove(sim, created.external_id)
     sim.requests.clear()
 

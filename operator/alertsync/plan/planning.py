@@ -46,6 +46,7 @@ from alertsync.reconcile import (
     reconcile,
 )
 from alertsync.records import PlatformRecord, platform_ref
+from alertsync.status import condition
 from alertsync.watchcache import WatchCache
 
 logger = logging.getLogger(__name__)
@@ -248,7 +249,7 @@ def _classify(
             # An update after a spec change or an adoption is the work asked for.
             drift=update.drift,
         )
-    ready = next((c for c in status.conditions if c.type == "Ready"), None)
+    ready = condition(status.conditions, "Ready")
     note = ready.message if ready is not None and ready.status != "True" else ""
     if outcome.adopted:
         # Taken over where it is, every declared field as it already is: nothing on the

@@ -8,7 +8,7 @@ from alertsync.events import Event, Reason
 from alertsync.models import AlertIntegrationStatus, CurrentState, LastDrift
 from alertsync.platforms.base import DeliveryTest, Observation
 from alertsync.reconcile.outcome import IntegrationResource, Outcome
-from alertsync.status import drop_condition, set_condition
+from alertsync.status import condition, drop_condition, set_condition
 
 __all__ = ["Ledger"]
 
@@ -30,8 +30,9 @@ class Ledger:
     def after_failure(self) -> bool:
         """The pass before failed, maybe after its create was made and its answer lost
         (not for a 429: the platform refused the request, nothing was made)."""
-        synced = next((c.reason for c in self.old.conditions if c.type == "Synced"), None)
-        return bool(self.old.last_error) and synced != RateLimitedError.reason
+        synced = condition(self.old.conditions, "Synced")
+        limited = synced is not None and synced.reason == RateLimitedError.reason
+        return bool(self.old.last_error) and not limited
 
     def record_object(self, obs: Observation, origin: Literal["created", "adopted"]) -> None:
         self.status.webhook_id = obs.external_id
@@ -103,7 +104,7 @@ class Ledger:
             # Nothing will change until the spec does: this generation is handled.
             status.observed_generation = gen
         conditions = status.conditions
-        ready = next((c for c in conditions if c.type == "Ready"), None)
+        ready = condition(conditions, "Ready")
         if not isinstance(error, RateLimitedError) or ready is None:
             # Waiting for the budget says nothing of whether the object works.
             conditions = set_condition(
